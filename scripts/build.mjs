@@ -1,0 +1,18 @@
+// Compiles src/ to dist/ and copies the SQL migrations beside the compiled stores.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+rmSync('dist', { recursive: true, force: true });
+execFileSync(
+  process.execPath,
+  [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+  {
+    stdio: 'inherit',
+  },
+);
+for (const dialect of ['sqlite', 'postgres']) {
+  const from = `src/store/${dialect}/migrations`;
+  if (existsSync(from)) cpSync(from, `dist/store/${dialect}/migrations`, { recursive: true });
+}

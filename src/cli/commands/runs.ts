@@ -1,0 +1,79 @@
+/** `weft runs`: the most recent runs, newest first. */
+import { existsSync } from 'node:fs';
+import { decode } from '../../core/codec.js';
+import { RUN_STATUSES, type RunStatus } from '../../core/states.js';
+import { colorsFor, dateTime, duration, paintStatus, table, toJson } from '../format.js';
+import { dbDisplay } from '../follow-run.js';
+import { dbPath, openStore } from '../open-store.js';
+import { UsageError } from '../usage-error.js';
+
+export interface RunsFlags {
+  db?: string;
+  status?: string;
+  pipeline?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+export async function runsCommand(flags: RunsFlags): Promise<number> {
+  const status = parseStatus(flags.status);
+  const limit = parseLimit(flags.limit);
+  const path = dbPath(flags.db);
+  if (!existsSync(path)) {
+    if (flags.json) process.stdout.write('[]\n');
+    else process.stdout.write(`no runs yet (no database at ${dbDisplay(path)})\n`);
+    return 0;
+  }
+  const store = await openStore(path);
+  try {
+    const runs = await store.listRuns({ status, definition: flags.pipeline, limit });
+    if (flags.json) {
+      const rows = runs.map(({ input, ...rest }) => ({ ...rest, params: decode(input) }));
+      process.stdout.write(`${toJson(rows, 2)}\n`);
+      return 0;
+    }
+    const c = colorsFor(process.stdout);
+    if (runs.length === 0) {
+      process.stdout.write(`no runs${status || flags.pipeline ? ' match' : ' yet'}\n`);
+      return 0;
+    }
+    const now = Date.now();
+    const rows = runs.map((r) => {
+      const start = r.startedAt ?? r.createdAt;
+      const took =
+        r.finishedAt !== null
+          ? duration(r.finishedAt - start)
+          : r.startedAt !== null
+            ? `${duration(now - start)}…`
+            : '';
+      return [r.id, r.definition, paintStatus(c, r.status, r.status), dateTime(r.createdAt), took];
+    });
+    process.stdout.write(
+      `${table(['ID', 'PIPELINE', 'STATUS', 'STARTED', 'DURATION'], rows, c)}\n`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function parseStatus(text: string | undefined): RunStatus | undefined {
+  if (text === undefined) return undefined;
+  if (!(RUN_STATUSES as readonly string[]).includes(text)) {
+    throw new UsageError(
+      `--status ${JSON.stringify(text)} is not a run status; use one of ${RUN_STATUSES.join(', ')}`,
+    );
+  }
+  return text as RunStatus;
+}
+
+function parseLimit(text: string | undefined): number {
+  if (text === undefined) return 20;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1) {
+    throw new UsageError(
+      `--limit ${JSON.stringify(text)} is not a whole number >= 1; e.g. --limit 50`,
+    );
+  }
+  return n;
+}

@@ -1,0 +1,248 @@
+/** `weft show <runId>`: one run in full — header, every step with its attempts, errors and logs. */
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decode } from '../../core/codec.js';
+import type { SerializedError } from '../../core/errors.js';
+import type {
+  AttemptRecord,
+  LogRecord,
+  RunRecord,
+  StepRecord,
+} from '../../store/contract/types.js';
+import {
+  clockTime,
+  colorsFor,
+  countsLine,
+  dateTime,
+  duration,
+  indent,
+  paintStatus,
+  preview,
+  span,
+  statusSymbol,
+  toJson,
+  type Colors,
+} from '../format.js';
+import { dbDisplay } from '../follow-run.js';
+import { dbPath, openStore } from '../open-store.js';
+import { UsageError } from '../usage-error.js';
+
+export interface ShowFlags {
+  db?: string;
+  json?: boolean;
+}
+
+export async function showCommand(runId: string, flags: ShowFlags): Promise<number> {
+  const path = dbPath(flags.db);
+  const store = await openStore(path, { mustExist: true });
+  try {
+    const run = await store.getRun(runId);
+    if (!run)
+      throw new UsageError(
+        `run ${runId} not found in ${dbDisplay(path)}; list runs with weft runs`,
+      );
+    const [steps, attempts, logs] = await Promise.all([
+      store.listSteps(runId),
+      store.listAttempts(runId),
+      store.listLogs(runId),
+    ]);
+    if (flags.json) {
+      const { input, ...rest } = run;
+      const data = {
+        run: { ...rest, params: safeDecode(input) },
+        steps: steps.map(({ output, ...s }) => ({
+          ...s,
+          output: output === null ? null : safeDecode(output),
+        })),
+        attempts,
+        logs,
+      };
+      process.stdout.write(`${toJson(data, 2)}\n`);
+    } else {
+      process.stdout.write(`${renderRun(run, steps, attempts, logs, colorsFor(process.stdout))}\n`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function safeDecode(text: string): unknown {
+  try {
+    return decode(text);
+  } catch {
+    return text;
+  }
+}
+
+export function renderRun(
+  run: RunRecord,
+  steps: StepRecord[],
+  attempts: AttemptRecord[],
+  logs: LogRecord[],
+  c: Colors,
+): string {
+  const now = Date.now();
+  const out: string[] = [];
+  out.push(`${c.bold(`run ${run.id}`)}  ${paintStatus(c, run.status, run.status)}`);
+  const field = (name: string, value: string) => out.push(`  ${c.dim(name.padEnd(9))} ${value}`);
+  field('pipeline', run.definition);
+  field('params', preview(safeDecode(run.input), 200));
+  field('trigger', run.trigger);
+  if (run.outputs.length) field('outputs', run.outputs.join(', '));
+  if (run.parentRunId) field('parent', run.parentRunId);
+  field('created', dateTime(run.createdAt));
+  if (run.startedAt !== null) field('started', dateTime(run.startedAt));
+  if (run.finishedAt !== null) field('finished', dateTime(run.finishedAt));
+  if (run.startedAt !== null) {
+    const ongoing = run.finishedAt === null ? '…' : '';
+    field('duration', span(run.startedAt, run.finishedAt, now) + ongoing);
+  }
+  if (run.error) field('error', c.red(run.error.message));
+
+  const top = steps.filter((s) => s.parentKey === null);
+  const items = groupBy(
+    steps.filter((s) => s.parentKey !== null),
+    (s) => s.parentKey!,
+  );
+  const logsByStep = groupBy(logs, (l) => l.stepKey ?? '');
+  const attemptsByStep = groupBy(attempts, (a) => a.stepKey);
+
+  const statuses = (list: StepRecord[]) => list.map((s) => s.status);
+  out.push('', `${c.bold('steps')}  ${countsLine(statuses(top), c)}`);
+  const width = Math.min(
+    32,
+    Math.max(0, ...steps.map((s) => s.key.length + (s.parentKey === null ? 0 : 2))),
+  );
+  const row = (s: StepRecord, pad: string, children?: StepRecord[]) =>
+    renderStep(
+      s,
+      attemptsByStep.get(s.key) ?? [],
+      logsByStep.get(s.key) ?? [],
+      c,
+      pad,
+      width - pad.length + 2,
+      now,
+      children,
+    );
+  for (const s of top) {
+    const children = items.get(s.key);
+    out.push(...row(s, '  ', children));
+    for (const item of (children ?? []).sort((a, b) => (a.index ?? 0) - (b.index ?? 0))) {
+      out.push(...row(item, '    '));
+    }
+  }
+  const runLogs = logsByStep.get('') ?? [];
+  if (runLogs.length) {
+    out.push('', c.bold('run logs'));
+    for (const l of runLogs) out.push(`  ${logText(l, c)}`);
+  }
+  return out.join('\n');
+}
+
+function renderStep(
+  s: StepRecord,
+  attempts: AttemptRecord[],
+  logs: LogRecord[],
+  c: Colors,
+  pad: string,
+  keyWidth: number,
+  now: number,
+  items?: StepRecord[],
+): string[] {
+  const lines: string[] = [];
+  const head = [
+    paintStatus(c, s.status, statusSymbol(s.status)),
+    c.bold(s.key.padEnd(keyWidth)),
+    paintStatus(c, s.status, s.status.padEnd(9)),
+  ];
+  if (s.origin === 'override') head.push(c.dim('(overridden)'));
+  else if (s.attempt > 0) head.push(c.dim(`${s.attempt} attempt${s.attempt > 1 ? 's' : ' '}`));
+  if (s.startedAt !== null) {
+    const ongoing = s.finishedAt === null ? '…' : '';
+    head.push(
+      c.dim(`${clockTime(s.startedAt)}  ${span(s.startedAt, s.finishedAt, now)}${ongoing}`),
+    );
+  }
+  if (items) {
+    const counts = countsLine(
+      items.map((i) => i.status),
+      c,
+    );
+    head.push(`${items.length} item${items.length === 1 ? '' : 's'}: ${counts}`);
+  }
+  if (s.output !== null && s.status === 'succeeded') {
+    head.push(`${c.dim('→')} ${preview(safeDecode(s.output), 80)}`);
+  }
+  lines.push((pad + head.join('  ')).trimEnd());
+  const inner = `${pad}    `;
+  for (const a of attempts.sort((x, y) => x.attempt - y.attempt)) {
+    // The final failure is shown in full below; earlier attempts get a line each.
+    const isFinalFailure = s.status === 'failed' && a.attempt === s.attempt;
+    if (a.status === 'succeeded' || (isFinalFailure && a.status === 'failed')) continue;
+    const why = a.error ? `: ${a.error.message.split('\n')[0]}` : '';
+    lines.push(
+      `${inner}${c.yellow(`attempt ${a.attempt} ${a.status}`)} after ${duration(a.finishedAt - a.startedAt)}${why}`,
+    );
+  }
+  if (s.error && s.status !== 'succeeded') lines.push(indent(errorText(s.error, c), inner));
+  for (const l of logs) lines.push(`${inner}${logText(l, c)}`);
+  return lines;
+}
+
+// Stack frames inside Weft itself (its src/ or dist/) and Node say nothing about the user's bug.
+const WEFT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const INTERNAL_FRAME = [
+  join(WEFT_ROOT, 'src', sep),
+  join(WEFT_ROOT, 'dist', sep),
+  '(node:',
+  'at node:',
+];
+
+/** The error's stack without Weft's and Node's own frames, then its causes. */
+function errorText(error: SerializedError, c: Colors): string {
+  const parts: string[] = [];
+  let e: SerializedError | undefined = error;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause) {
+    const head = `${e.name}: ${e.message}`;
+    const stack = e.stack ?? head;
+    const lines = stack.split('\n');
+    const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+    const message = firstFrame === -1 ? lines : lines.slice(0, firstFrame);
+    const frames = firstFrame === -1 ? [] : lines.slice(firstFrame).map((l) => l.trim());
+    const own = frames.filter((f) => !INTERNAL_FRAME.some((p) => f.includes(p)));
+    const hidden = frames.length - own.length;
+    const text = [
+      ...(message.join('\n').includes(e.message) ? message : [head]).map((l) => c.red(l)),
+      ...own.map((f) => c.dim(`  ${f}`)),
+      ...(hidden
+        ? [c.dim(`  … ${hidden} frame${hidden === 1 ? '' : 's'} inside Weft and Node`)]
+        : []),
+    ].join('\n');
+    parts.push(depth === 0 ? text : `${c.dim('caused by')} ${text}`);
+  }
+  return parts.join('\n');
+}
+
+function logText(l: LogRecord, c: Colors): string {
+  const level =
+    l.level === 'info'
+      ? c.dim('info ')
+      : l.level === 'warn'
+        ? c.yellow('warn ')
+        : l.level === 'error'
+          ? c.red('error')
+          : c.dim('debug');
+  return `${c.dim(clockTime(l.at))} ${level} ${l.message}`;
+}
+
+function groupBy<T>(list: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const x of list) {
+    const k = key(x);
+    const group = map.get(k);
+    if (group) group.push(x);
+    else map.set(k, [x]);
+  }
+  return map;
+}

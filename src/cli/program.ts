@@ -1,0 +1,166 @@
+/**
+ * The `weft` command line: commands, flags, and how errors become exit codes — 0 success,
+ * 1 a run that failed or was cancelled (or an unexpected error), 2 a usage error (one line on
+ * stderr naming what to fix).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { graphCommand, type GraphFlags } from './commands/graph.js';
+import { resumeCommand, type ResumeFlags } from './commands/resume.js';
+import { runCommand, type RunFlags } from './commands/run.js';
+import { runsCommand, type RunsFlags } from './commands/runs.js';
+import { showCommand, type ShowFlags } from './commands/show.js';
+import { DEFAULT_DB } from './open-store.js';
+import { exitCodeOf, isUsageError, oneLine } from './usage-error.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const collectList = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
+
+const DB_HELP = `database file (default: $WEFT_DB or ${DEFAULT_DB})`;
+
+/** Builds the program; each action reports its exit code through `done`. */
+export function buildProgram(done: (code: number) => void): Command {
+  const program = new Command('weft')
+    .description('Workflow orchestration for TypeScript: run, inspect and resume pipelines.')
+    .version(version(), '-v, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) => write(`weft: ${text.replace(/^error: /, '')}`),
+    });
+
+  program
+    .command('run')
+    .description('run a pipeline durably in this process, showing live progress')
+    .argument('<file>', 'TypeScript file exporting the pipeline')
+    .argument('[pipeline]', 'pipeline name (optional when the file has one)')
+    .option(
+      '-p, --param <key=value>',
+      'a param; repeat for more (JSON for non-string fields)',
+      collect,
+    )
+    .option(
+      '-o, --output <node>',
+      'compute only these nodes and what they need (repeatable)',
+      collectList,
+    )
+    .option('--db <path>', DB_HELP)
+    .option('-c, --concurrency <n>', 'most steps running at once (default 16)')
+    .option('--json', 'print the outputs as JSON on stdout (progress goes to stderr)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  weft run pipeline.ts --param day=2026-01-01\n  weft run etl.ts daily -p day=2026-01-01 -p limit=10 --output report --json',
+    )
+    .action(async (file: string, name: string | undefined, flags: RunFlags) =>
+      done(await runCommand(file, name, flags)),
+    );
+
+  program
+    .command('runs')
+    .description('list recent runs, newest first')
+    .option('--db <path>', DB_HELP)
+    .option(
+      '--status <status>',
+      'only runs with this status (queued, running, succeeded, failed, cancelled…)',
+    )
+    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('-n, --limit <n>', 'how many runs (default 20)')
+    .option('--json', 'print the runs as JSON')
+    .action(async (flags: RunsFlags) => done(await runsCommand(flags)));
+
+  program
+    .command('show')
+    .description('show a run: params, status, every step with its attempts, errors and logs')
+    .argument('<runId>', 'the run id (see weft runs)')
+    .option('--db <path>', DB_HELP)
+    .option('--json', 'print the run, steps, attempts and logs as JSON')
+    .action(async (runId: string, flags: ShowFlags) => done(await showCommand(runId, flags)));
+
+  program
+    .command('resume')
+    .description('resume an interrupted run, with the definitions from <file>')
+    .argument('<runId>', 'the run id (see weft runs --status running)')
+    .argument('<file>', 'TypeScript file exporting the run’s pipeline')
+    .option('--db <path>', DB_HELP)
+    .option('-c, --concurrency <n>', 'most steps running at once (default 16)')
+    .option('--json', 'print the outputs as JSON on stdout (progress goes to stderr)')
+    .action(async (runId: string, file: string, flags: ResumeFlags) =>
+      done(await resumeCommand(runId, file, flags)),
+    );
+
+  program
+    .command('graph')
+    .description('print a pipeline’s DAG as Mermaid (default) or Graphviz DOT')
+    .argument('<file>', 'TypeScript file exporting the pipeline')
+    .argument('[pipeline]', 'pipeline name (optional when the file has one)')
+    .option('-f, --format <format>', 'mermaid or dot', 'mermaid')
+    .addHelpText(
+      'after',
+      '\nExample:\n  weft graph pipeline.ts --format dot | dot -Tsvg > graph.svg',
+    )
+    .action(async (file: string, name: string | undefined, flags: GraphFlags) =>
+      done(await graphCommand(file, name, flags)),
+    );
+
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code. Never throws. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (help, version, or a bad flag).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (isUsageError(error)) {
+    process.stderr.write(`weft: ${oneLine(withParamHint(error))}\n`);
+    return exitCodeOf(error);
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  process.stderr.write(`weft: ${err.message}\n`);
+  if (process.env.WEFT_DEBUG) process.stderr.write(`${err.stack ?? ''}\n${causeStack(err)}`);
+  else process.stderr.write('(set WEFT_DEBUG=1 to see the stack)\n');
+  return 1;
+}
+
+/** An invalid params error, plus which `--param` flags fix it. */
+function withParamHint(error: Error): string {
+  const issues = (error as { issues?: { path: readonly (string | number)[] }[] }).issues;
+  if (error.name !== 'InputError' || !Array.isArray(issues)) return error.message;
+  const names = [...new Set(issues.map((i) => i.path[0]).filter((p) => p !== undefined))];
+  return names.length
+    ? `${error.message}; fix with ${names.map((n) => `--param ${n}=…`).join(' ')}`
+    : error.message;
+}
+
+function causeStack(error: Error): string {
+  const cause = error.cause;
+  return cause instanceof Error ? `caused by: ${cause.stack ?? cause.message}\n` : '';
+}

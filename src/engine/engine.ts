@@ -1,0 +1,622 @@
+/**
+ * The engine: a state machine over the store. It submits runs (one transaction each), and its
+ * worker loop claims steps, runs them under their policy, and records each result in one
+ * transaction that also queues what became ready — and claims it, so a warm chain of steps never
+ * goes back to the queue. Nothing that must survive a crash lives only in memory: kill the
+ * process at any point and a new engine on the same store resumes every run.
+ *
+ * Lifecycle (`EngineState`): created → running → stopping → stopped.
+ *
+ * ```ts
+ * const engine = new Engine({ store, definitions: [daily] });
+ * await engine.start();
+ * const run = await engine.submit(daily, { params: { day: '2026-01-01' } });
+ * const finished = await engine.wait(run.id);
+ * await engine.stop();
+ * ```
+ */
+import { systemClock, type Clock } from '../core/clock.js';
+import { encode, type Encoded } from '../core/codec.js';
+import {
+  CancelledError,
+  ConfigError,
+  NotFoundError,
+  RunCancelledError,
+  RunFailedError,
+  WeftError,
+} from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { Limiter } from '../core/limiter.js';
+import { isTerminalRun, type RunStatus } from '../core/states.js';
+import { validateInput } from '../sdk/params.js';
+import { upstreamOf } from '../sdk/pipeline.js';
+import { planRun } from '../sdk/plan.js';
+import type { Store } from '../store/contract/store.js';
+import type { ClaimedStep, NewStep, RunRecord, TransitionResult } from '../store/contract/types.js';
+import type { EngineEvent, EngineListener, FaultHook, FaultPoint } from './events.js';
+import { installConsoleCapture } from './log-capture.js';
+import { Registry, type Definition } from './registry.js';
+import { RunContext } from './run-context.js';
+import { runPipelineStep, type ActiveStep } from './step-runner.js';
+import { isWorkerDead, thisHost } from './worker-identity.js';
+
+export type EngineState = 'created' | 'running' | 'stopping' | 'stopped';
+
+export interface EngineOptions {
+  store: Store;
+  /** The pipelines this engine runs (and whose steps its worker claims). */
+  definitions: Registry | Iterable<Definition>;
+  clock?: Clock;
+  /** Most steps running at once in this process. Default 16. */
+  concurrency?: number;
+  /** How long a claimed step stays ours without a heartbeat. Default 30 s. */
+  leaseMs?: number;
+  /** How often an idle worker looks for work other processes queued. Default 1 s. */
+  pollMs?: number;
+  workerId?: string;
+  /** Route `console` output of steps into their logs. Default true. */
+  captureConsole?: boolean;
+  /** Largest encoded step output. Default 16 MiB. */
+  maxOutputBytes?: number;
+  /** Named fault points for tests: pause, delay, throw or crash there. */
+  faults?: Partial<Record<FaultPoint, FaultHook>>;
+  /** Start a worker loop that claims steps. Default true; false for a submit-only client. */
+  worker?: boolean;
+  /**
+   * Which runs the worker takes steps of: `all` runs of its definitions (a long-lived worker),
+   * or only the runs this engine submitted or resumed (`own`: a one-shot `weft run`, which
+   * must not start on other runs it would then abandon when it exits). Default `all`.
+   */
+  scope?: 'all' | 'own';
+}
+
+export interface SubmitOptions {
+  params?: unknown;
+  outputs?: readonly string[];
+  overrides?: Record<string, unknown>;
+  trigger?: string;
+  idempotencyKey?: string;
+  tags?: string[];
+  priority?: number;
+  parentRunId?: string;
+}
+
+export class Engine {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly registry: Registry;
+  readonly workerId: string;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly maxOutputBytes: number | undefined;
+  readonly faults: Partial<Record<FaultPoint, FaultHook>>;
+  readonly limiter = new Limiter();
+
+  #state: EngineState = 'created';
+  readonly #workerEnabled: boolean;
+  readonly #scope: 'all' | 'own';
+  /** With scope `own`: the unfinished runs this engine submitted or resumed. */
+  readonly #ownRuns = new Set<string>();
+  readonly #listeners = new Set<EngineListener>();
+  readonly #active = new Map<string, ActiveStep>();
+  readonly #contexts = new Map<string, RunContext>();
+  readonly #waiters = new Map<string, ((run: RunRecord) => void)[]>();
+  readonly #stopController = new AbortController();
+  #kicked = false;
+  #kick: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  #heartbeat: Promise<void> | null = null;
+  #settled: (() => void) | null = null;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.registry =
+      options.definitions instanceof Registry
+        ? options.definitions
+        : new Registry(options.definitions);
+    this.workerId = options.workerId ?? newId('wkr');
+    this.concurrency = options.concurrency ?? 16;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new ConfigError(
+        'invalid_option',
+        `concurrency must be a whole number >= 1, got ${this.concurrency}`,
+      );
+    }
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollMs = options.pollMs ?? 1000;
+    this.maxOutputBytes = options.maxOutputBytes;
+    this.faults = options.faults ?? {};
+    this.#workerEnabled = options.worker ?? true;
+    this.#scope = options.scope ?? 'all';
+    if (options.captureConsole ?? true) installConsoleCapture();
+  }
+
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  /** Steps running in this process right now. */
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Listens to run, step and log events; returns the function that stops listening. */
+  on(listener: EngineListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** @internal */
+  emit(event: EngineEvent): void {
+    for (const l of this.#listeners) l(event);
+  }
+
+  /**
+   * Registers this worker, gives back work held by workers that died, and starts claiming.
+   * The store must be migrated already.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'created') {
+      throw new ConfigError('invalid_state', `engine cannot start: it is ${this.#state}`);
+    }
+    this.#state = 'running';
+    if (!this.#workerEnabled) return;
+    await this.#registerWorker();
+    await this.recoverDeadWorkers();
+    this.#loop = this.#runLoop();
+    this.#heartbeat = this.#runHeartbeat();
+  }
+
+  /**
+   * Stops claiming, lets running steps finish for up to `graceMs`, then aborts what is left and
+   * hands it back to the queue.
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'created') {
+      this.#state = 'stopped';
+      return;
+    }
+    if (this.#state === 'stopping') return;
+    this.#state = 'stopping';
+    this.#wake();
+    await this.#loop;
+    if (this.#active.size > 0) {
+      const drained = new Promise<void>((resolve) => (this.#settled = resolve));
+      const grace = new AbortController();
+      await Promise.race([
+        drained,
+        systemClock.sleep(options.graceMs ?? 10_000, grace.signal).catch(() => undefined),
+      ]);
+      grace.abort();
+      for (const a of this.#active.values())
+        a.controller.abort(new CancelledError('worker shutdown'));
+    }
+    this.#stopController.abort();
+    await this.#heartbeat?.catch(() => undefined);
+    if (this.#workerEnabled) {
+      // Whatever an aborted step still held goes back to the queue now, not at lease expiry.
+      await this.store.requeueExpired(this.clock.now(), [this.workerId]);
+      await this.store.removeWorker(this.workerId);
+    }
+    for (const [runId, waiters] of this.#waiters) {
+      const run = await this.store.getRun(runId);
+      if (run) for (const w of waiters) w(run);
+    }
+    this.#waiters.clear();
+    this.#state = 'stopped';
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Runs
+
+  /**
+   * Validates params, plans the steps and records the run (one transaction). With an
+   * `idempotencyKey` already used, returns the existing run instead.
+   */
+  async submit(target: Definition | string, options: SubmitOptions = {}): Promise<RunRecord> {
+    const definition = typeof target === 'string' ? this.registry.get(target) : target;
+    if (!this.registry.has(definition.name)) this.registry.add(definition);
+    const spec = definition.spec;
+    const params = validateInput(
+      `pipeline ${spec.name}: invalid params`,
+      spec.params,
+      options.params,
+    );
+    const overrides = options.overrides ?? {};
+    const plan = planRun(spec, options.outputs, Object.keys(overrides));
+    const priority = options.priority ?? 0;
+    const steps: NewStep[] = [];
+    for (const name of plan.overridden) {
+      steps.push({
+        key: name,
+        node: name,
+        dependsOn: [],
+        override: encode(overrides[name], `override of ${name}`),
+      });
+    }
+    const known = new Set([...plan.nodes, ...plan.overridden]);
+    for (const name of plan.nodes) {
+      const node = spec.nodes.get(name)!;
+      steps.push({
+        key: name,
+        node: name,
+        dependsOn: upstreamOf(node).filter((u) => known.has(u)),
+        priority: priority + node.policy.priority,
+      });
+    }
+    const now = this.clock.now();
+    const { run, created } = await this.store.createRun(
+      {
+        id: newId('run', now),
+        kind: 'pipeline',
+        definition: spec.name,
+        input: encode(params, 'params'),
+        outputs: options.outputs ? [...options.outputs] : [],
+        trigger: options.trigger ?? 'api',
+        parentRunId: options.parentRunId ?? null,
+        idempotencyKey: options.idempotencyKey ?? null,
+        tags: options.tags ?? [],
+        priority,
+        createdAt: now,
+      },
+      steps,
+    );
+    if (!isTerminalRun(run.status)) this.#ownRuns.add(run.id);
+    if (created)
+      this.emit({
+        type: 'run',
+        runId: run.id,
+        definition: run.definition,
+        status: run.status,
+        at: now,
+      });
+    this.#wake();
+    return run;
+  }
+
+  /** Resolves with the run once it has finished (succeeded, failed or cancelled). */
+  async wait(runId: string): Promise<RunRecord> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new NotFoundError('run', runId);
+    if (isTerminalRun(run.status)) return run;
+    if (this.#state !== 'running') {
+      throw new ConfigError(
+        'invalid_state',
+        `cannot wait for run ${runId}: the engine is ${this.#state}`,
+      );
+    }
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(runId) ?? [];
+      list.push(resolve);
+      this.#waiters.set(runId, list);
+    });
+  }
+
+  /**
+   * The outputs of a finished run, decoded, by node name (the requested outputs, or every node).
+   * Rejects with `RunFailedError` (listing each failed step and its error) or `RunCancelledError`.
+   */
+  async outputs(runId: string): Promise<Record<string, unknown>> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new NotFoundError('run', runId);
+    if (run.status === 'failed') {
+      const steps = await this.store.listSteps(runId);
+      throw new RunFailedError(
+        runId,
+        steps
+          .filter((s) => s.status === 'failed' && s.error)
+          .map((s) => ({ step: s.key, error: s.error! })),
+      );
+    }
+    if (run.status === 'cancelled') throw new RunCancelledError(runId);
+    if (run.status !== 'succeeded') {
+      throw new WeftError(
+        'run_not_finished',
+        `run ${runId} is ${run.status}; wait for it to finish first`,
+      );
+    }
+    const definition = this.registry.get(run.definition);
+    const context = new RunContext(this.store, run, definition.spec);
+    const names = run.outputs.length
+      ? run.outputs
+      : (await this.store.listSteps(runId)).filter((s) => s.parentKey === null).map((s) => s.node);
+    const out: Record<string, unknown> = {};
+    for (const name of names) out[name] = await context.value(name);
+    return out;
+  }
+
+  /** Submits, waits, and returns the outputs (or rejects like {@link outputs}). */
+  async run(
+    target: Definition | string,
+    options: SubmitOptions = {},
+  ): Promise<{ runId: string; outputs: Record<string, unknown> }> {
+    const run = await this.submit(target, options);
+    await this.wait(run.id);
+    return { runId: run.id, outputs: await this.outputs(run.id) };
+  }
+
+  /** Cancels a run: unfinished steps are cancelled, running ones here receive an abort. */
+  async cancel(runId: string, reason = 'cancelled by request'): Promise<RunRecord> {
+    const existing = await this.store.getRun(runId);
+    if (!existing) throw new NotFoundError('run', runId);
+    const { running } = await this.store.cancelRun(runId, this.clock.now(), reason);
+    for (const key of running)
+      this.#active.get(activeId(runId, key))?.controller.abort(new CancelledError(`step ${key}`));
+    const run = (await this.store.getRun(runId))!;
+    this.#runSettled(runId, run.status, run.definition);
+    return run;
+  }
+
+  /**
+   * Resumes an interrupted run: steps held by workers that are gone go back to the queue at
+   * once (instead of when their lease expires), and this worker picks them up.
+   */
+  async resume(runId: string): Promise<RunRecord> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new NotFoundError('run', runId);
+    if (isTerminalRun(run.status)) return run;
+    this.#ownRuns.add(runId);
+    await this.recoverDeadWorkers();
+    this.#wake();
+    return run;
+  }
+
+  /** Gives back the leases of workers that died (process gone on this host, or heartbeat stale). */
+  async recoverDeadWorkers(): Promise<number> {
+    const now = this.clock.now();
+    const dead = (await this.store.listWorkers()).filter(
+      (w) => w.id !== this.workerId && isWorkerDead(w, now, this.leaseMs * 2),
+    );
+    if (dead.length === 0) return 0;
+    const count = await this.store.requeueExpired(
+      now,
+      dead.map((w) => w.id),
+    );
+    for (const w of dead) await this.store.removeWorker(w.id);
+    if (count > 0) this.#wake();
+    return count;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The worker loop
+
+  /** @internal Wakes the loop: work may be available or a slot freed. */
+  #wake(): void {
+    this.#kicked = true;
+    const k = this.#kick;
+    if (k) {
+      this.#kick = null;
+      k();
+    }
+  }
+
+  async #runLoop(): Promise<void> {
+    const definitions = this.registry.names();
+    while (this.#state === 'running') {
+      this.#kicked = false;
+      const free = this.concurrency - this.#active.size;
+      let claimed: ClaimedStep[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.#claim(free, definitions);
+        } catch (error) {
+          this.#reportLoopError(error);
+        }
+        for (const c of claimed) this.#launch(c);
+        if (claimed.length === free) continue;
+      }
+      if (this.#kicked || this.#state !== 'running') continue;
+      await this.#idle(definitions);
+    }
+  }
+
+  async #claim(limit: number, definitions: string[]): Promise<ClaimedStep[]> {
+    const base = {
+      workerId: this.workerId,
+      now: this.clock.now(),
+      leaseMs: this.leaseMs,
+      definitions,
+    };
+    if (this.#scope === 'all') return this.store.claimSteps({ ...base, limit });
+    const claimed: ClaimedStep[] = [];
+    for (const runId of this.#ownRuns) {
+      if (claimed.length >= limit) break;
+      claimed.push(
+        ...(await this.store.claimSteps({ ...base, limit: limit - claimed.length, runId })),
+      );
+    }
+    return claimed;
+  }
+
+  async #idle(definitions: string[]): Promise<void> {
+    const now = this.clock.now();
+    let delay = this.pollMs;
+    try {
+      const next = await this.store.nextWakeAt(now, definitions);
+      if (next !== null) delay = Math.min(delay, Math.max(0, next - now));
+    } catch (error) {
+      this.#reportLoopError(error);
+    }
+    if (this.#kicked || this.#state !== 'running') return;
+    const timer = new AbortController();
+    const timedOut = await Promise.race([
+      new Promise<boolean>((resolve) => (this.#kick = () => resolve(false))),
+      this.clock.sleep(delay, timer.signal).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    timer.abort();
+    this.#kick = null;
+    if (timedOut) await this.#checkWaiters();
+  }
+
+  async #runHeartbeat(): Promise<void> {
+    const signal = this.#stopController.signal;
+    const every = Math.max(10, Math.floor(this.leaseMs / 3));
+    while (!signal.aborted) {
+      try {
+        await this.clock.sleep(every, signal);
+      } catch {
+        return;
+      }
+      try {
+        await this.#beat();
+      } catch (error) {
+        this.#reportLoopError(error);
+      }
+    }
+  }
+
+  async #beat(): Promise<void> {
+    const now = this.clock.now();
+    await this.#registerWorker();
+    const held = [...this.#active.values()].filter((a) => a.leased);
+    if (held.length) {
+      const lost = await this.store.renewLeases(
+        this.workerId,
+        held.map((a) => ({ runId: a.claimed.runId, key: a.claimed.key })),
+        now + this.leaseMs,
+      );
+      for (const l of lost) {
+        this.#active
+          .get(activeId(l.runId, l.key))
+          ?.controller.abort(new CancelledError(`step ${l.key} (lease lost)`));
+      }
+    }
+    for (const a of this.#active.values()) await a.flushLogs();
+    if ((await this.store.requeueExpired(now)) > 0) this.#wake();
+    await this.recoverDeadWorkers();
+  }
+
+  async #registerWorker(): Promise<void> {
+    const now = this.clock.now();
+    await this.store.upsertWorker({
+      id: this.workerId,
+      host: thisHost(),
+      pid: process.pid,
+      startedAt: now,
+      heartbeatAt: now,
+      definitions: this.registry.names(),
+    });
+  }
+
+  #launch(claimed: ClaimedStep): void {
+    const id = activeId(claimed.runId, claimed.key);
+    const active: ActiveStep = {
+      claimed,
+      controller: new AbortController(),
+      leased: true,
+      logs: [],
+      flushLogs: async () => {
+        if (active.logs.length === 0) return;
+        const lines = active.logs.splice(0);
+        await this.store.appendLogs(lines);
+      },
+    };
+    this.#active.set(id, active);
+    void this.#execute(active).then((handedOn) => {
+      this.#active.delete(id);
+      if (this.#active.size === 0 && this.#settled) this.#settled();
+      // A step whose completion claimed its successor handed its slot on: the loop has
+      // nothing new to do. Otherwise a slot is free and the loop should look for work.
+      if (!handedOn) this.#wake();
+    });
+  }
+
+  /** Runs a claimed step; true when its transition claimed follow-up work for this worker. */
+  async #execute(active: ActiveStep): Promise<boolean> {
+    const { claimed } = active;
+    try {
+      const context = await this.#context(claimed.runId);
+      const result = await runPipelineStep(this, context, active);
+      if (!result) return false;
+      this.afterTransition(claimed.runId, result);
+      return result.claimed.length > 0 && !result.queuedMore;
+    } catch (error) {
+      this.#reportLoopError(error);
+      return false;
+    }
+  }
+
+  /** @internal Acts on what a transition changed: launch claimed steps, settle finished runs. */
+  afterTransition(runId: string, result: TransitionResult): void {
+    for (const c of result.claimed) {
+      if (this.#state === 'running') this.#launch(c);
+    }
+    if (result.queuedMore) this.#wake();
+    if (isTerminalRun(result.runStatus)) {
+      const definition = this.#contexts.get(runId)?.spec.name ?? '';
+      this.#runSettled(runId, result.runStatus, definition);
+    }
+  }
+
+  async #context(runId: string): Promise<RunContext> {
+    let context = this.#contexts.get(runId);
+    if (context) return context;
+    const run = await this.store.getRun(runId);
+    if (!run) throw new NotFoundError('run', runId);
+    const definition = this.registry.get(run.definition);
+    context = new RunContext(this.store, run, definition.spec);
+    this.#contexts.set(runId, context);
+    this.emit({
+      type: 'run',
+      runId,
+      definition: run.definition,
+      status: 'running',
+      at: this.clock.now(),
+    });
+    return context;
+  }
+
+  #runSettled(runId: string, status: RunStatus, definition: string): void {
+    if (!isTerminalRun(status)) return;
+    this.#ownRuns.delete(runId);
+    const hadContext = this.#contexts.delete(runId);
+    for (const a of this.#active.values()) {
+      if (a.claimed.runId === runId)
+        a.controller.abort(new CancelledError(`step ${a.claimed.key}`));
+    }
+    if (hadContext || this.#waiters.has(runId)) {
+      this.emit({ type: 'run', runId, definition, status, at: this.clock.now() });
+    }
+    const waiters = this.#waiters.get(runId);
+    if (waiters) {
+      this.#waiters.delete(runId);
+      void this.store.getRun(runId).then((run) => {
+        if (run) for (const w of waiters) w(run);
+      });
+    }
+  }
+
+  /** Settles waiters of runs that finished elsewhere (another process, a cancel). */
+  async #checkWaiters(): Promise<void> {
+    for (const runId of [...this.#waiters.keys()]) {
+      const run = await this.store.getRun(runId);
+      if (run && isTerminalRun(run.status)) this.#runSettled(runId, run.status, run.definition);
+    }
+  }
+
+  #reportLoopError(error: unknown): void {
+    // A store error in the loop must not kill the worker: report it and carry on; leases and
+    // the reaper put any step whose result could not be recorded back in the queue.
+    process.emitWarning(
+      `weft worker ${this.workerId}: ${(error as Error)?.stack ?? String(error)}`,
+    );
+  }
+
+  /** @internal Encodes a step output under this engine's size limit. */
+  encodeOutput(value: unknown, what: string): Encoded {
+    return encode(
+      value,
+      what,
+      this.maxOutputBytes === undefined ? undefined : { maxBytes: this.maxOutputBytes },
+    );
+  }
+}
+
+function activeId(runId: string, key: string): string {
+  return `${runId}\u0000${key}`;
+}

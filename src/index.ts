@@ -1,0 +1,60 @@
+/**
+ * Weft: workflow orchestration for TypeScript.
+ *
+ * ```ts
+ * import { pipeline } from 'weft';
+ * import { z } from 'zod';
+ *
+ * const daily = pipeline('daily', {
+ *   orders: ({ day }: { day: string }) => loadOrders(day),
+ *   total: ({ orders }: { orders: Order[] }) => orders.reduce((s, o) => s + o.amount, 0),
+ * }, { params: z.object({ day: z.string() }) });
+ *
+ * const { total } = await daily.run({ day: '2026-01-01' });
+ * ```
+ */
+import type { AnyPipeline, Pipeline } from './sdk/pipeline.js';
+import { ConfigError } from './core/errors.js';
+
+export * from './sdk/index.js';
+export {
+  WeftError,
+  ConfigError,
+  DefinitionError,
+  InputError,
+  NotFoundError,
+  CodecError,
+  NonRetryableError,
+  TimeoutError,
+  CancelledError,
+  RunFailedError,
+  RunCancelledError,
+  StepFailure,
+  type SerializedError,
+} from './core/errors.js';
+export type { Duration } from './core/duration.js';
+export { ManualClock, systemClock, type Clock } from './core/clock.js';
+export type { RunStatus, StepStatus } from './core/states.js';
+export { encode, decode } from './core/codec.js';
+
+/**
+ * Runs a pipeline in this process: `run(daily, { params: { day }, outputs: ['report'] })`.
+ * The same as `daily.run(params, options)`.
+ */
+export function run<P, O, K extends keyof O & string = keyof O & string>(
+  target: Pipeline<P, O>,
+  options: { params?: P } & Parameters<Pipeline<P, O>['run']>[1] & { outputs?: readonly K[] } = {},
+): Promise<Pick<O, K>> {
+  if (!target || (target as unknown as AnyPipeline).kind !== 'pipeline') {
+    throw new ConfigError('invalid_target', 'run(target, options): target must be a pipeline');
+  }
+  const { params, ...rest } = options;
+  // A pipeline's `run` doesn't use `this`; its rest-tuple parameters are passed through as is.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- `run` never uses `this`
+  const runner = target.run as unknown as (
+    this: void,
+    p: unknown,
+    o: unknown,
+  ) => Promise<Pick<O, K>>;
+  return runner(params ?? {}, rest);
+}

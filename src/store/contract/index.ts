@@ -1,0 +1,2 @@
+export type { Store } from './store.js';
+export type * from './types.js';

@@ -1,0 +1,126 @@
+/**
+ * The store contract. Every transition is one transaction; every method is safe to call from
+ * several processes at once (SQLite serializes writers, Postgres locks rows). A method that
+ * moves a step checks the move against the state machine of `core/states.ts` and the caller's
+ * attempt and lease, and reports `applied: false` instead of overwriting newer facts.
+ *
+ * Implementations: `store/sqlite` (embedded) and `store/postgres` (distributed). Both pass the
+ * conformance suite in `conformance.ts`.
+ */
+import type {
+  AttemptRecord,
+  ClaimOptions,
+  ClaimedStep,
+  CompleteStep,
+  ExpandStep,
+  FailStep,
+  ListRunsQuery,
+  LogRecord,
+  NewLog,
+  NewRun,
+  NewStep,
+  RunRecord,
+  StepRecord,
+  TransitionResult,
+  WorkerRecord,
+} from './types.js';
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  /** Applies pending migrations; refuses a database migrated by a newer Weft. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Runs -----------------------------------------------------------------------------------
+
+  /**
+   * Inserts a run with its steps: steps with no dependencies are `queued`, the others
+   * `pending`, overrides `succeeded`. With an idempotency key already used by a run of the
+   * same definition, inserts nothing and returns that run with `created: false`.
+   */
+  createRun(run: NewRun, steps: NewStep[]): Promise<{ run: RunRecord; created: boolean }>;
+  getRun(id: string): Promise<RunRecord | null>;
+  /** Newest first. */
+  listRuns(query?: ListRunsQuery): Promise<RunRecord[]>;
+  /**
+   * Cancels a run that hasn't finished: the run and all its unfinished steps become
+   * `cancelled` (a step a worker was running gets a `cancelled` attempt row, and that worker's
+   * later result is refused). Returns the keys of the steps that were running, for their
+   * workers to abort. Idempotent.
+   */
+  cancelRun(
+    id: string,
+    now: number,
+    reason: string,
+  ): Promise<{ cancelled: boolean; running: string[] }>;
+
+  // Steps ----------------------------------------------------------------------------------
+
+  listSteps(runId: string): Promise<StepRecord[]>;
+  getStep(runId: string, key: string): Promise<StepRecord | null>;
+  /** Encoded outputs of the given steps (null for steps without one), by key. */
+  getOutputs(runId: string, keys: readonly string[]): Promise<Map<string, string | null>>;
+  /** Encoded outputs of a map step's items, in item order. */
+  getItemOutputs(runId: string, parentKey: string): Promise<(string | null)[]>;
+
+  /**
+   * Claims up to `limit` queued steps whose `availableAt` has come, highest priority first
+   * then oldest: each becomes `running`, its attempt count goes up by one, and it is leased
+   * to the worker until `now + leaseMs`. A run claimed for the first time becomes `running`.
+   */
+  claimSteps(options: ClaimOptions): Promise<ClaimedStep[]>;
+  /** Extends the leases of steps the worker still holds; returns the keys it no longer holds. */
+  renewLeases(
+    workerId: string,
+    steps: readonly { runId: string; key: string }[],
+    until: number,
+  ): Promise<{ runId: string; key: string }[]>;
+
+  /**
+   * Records a result: the step becomes `succeeded` with its output and an attempt row; every
+   * dependent whose dependencies are now all done becomes `queued`; a fan-out item also
+   * counts down its map step, which succeeds with its last item; a run with nothing left
+   * to do finishes (`succeeded`, or `failed` if a step failed).
+   */
+  completeStep(input: CompleteStep): Promise<TransitionResult>;
+  /**
+   * Records a failed attempt. With `retryAt`, the step goes back to `queued` until then.
+   * Otherwise it becomes `failed`, its downstream `skipped` (transitively; for an item, its
+   * map step fails too) and, with `failFast`, all other unfinished steps `cancelled`.
+   */
+  failStep(input: FailStep): Promise<TransitionResult>;
+  /**
+   * Turns a running map step into its items: inserts one `queued` step per item (with
+   * `parentKey` and `index`), releases the map step's lease and sets it waiting on its items.
+   * With no items the map step succeeds at once.
+   */
+  expandStep(input: ExpandStep): Promise<TransitionResult>;
+
+  /**
+   * Returns running steps whose lease expired before `now` to `queued` (an `interrupted`
+   * attempt row records the lost attempt). Also used on resume with `owners`: steps held by
+   * these (dead) workers are returned whatever their lease.
+   */
+  requeueExpired(now: number, owners?: readonly string[]): Promise<number>;
+  /** Earliest `availableAt` of a queued step later than `now`, or null. */
+  nextWakeAt(now: number, definitions?: readonly string[]): Promise<number | null>;
+
+  listAttempts(runId: string): Promise<AttemptRecord[]>;
+
+  // Logs -----------------------------------------------------------------------------------
+
+  appendLogs(lines: readonly NewLog[]): Promise<void>;
+  /** Logs of a run in order, optionally of one step and after a `seq` cursor. */
+  listLogs(
+    runId: string,
+    options?: { stepKey?: string; afterSeq?: number; limit?: number },
+  ): Promise<LogRecord[]>;
+
+  // Workers --------------------------------------------------------------------------------
+
+  /** Inserts or refreshes a worker's row (its heartbeat). */
+  upsertWorker(worker: WorkerRecord): Promise<void>;
+  listWorkers(): Promise<WorkerRecord[]>;
+  removeWorker(id: string): Promise<void>;
+}

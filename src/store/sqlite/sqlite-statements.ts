@@ -1,0 +1,274 @@
+/**
+ * Every fixed SQL statement of the SQLite store, prepared once per store. One statement per
+ * job, named for it; the store composes them into transitions.
+ */
+import type Database from 'better-sqlite3';
+import type { RunStatus } from '../../core/states.js';
+import { runSourcesOf, stepSourcesOf } from '../../core/states.js';
+import type { AttemptStatus } from '../contract/types.js';
+import type { AttemptRow, ClaimRow, LogRow, RunRow, StepRow, WorkerRow } from './sqlite-rows.js';
+
+const list = (xs: readonly string[]): string => xs.map((s) => `'${s}'`).join(', ');
+/** Unfinished steps. Must read exactly like the `steps_unfinished` index for SQLite to use it. */
+const UNFINISHED = `status IN ('pending', 'queued', 'running')`;
+const SKIPPABLE = `status IN (${list(stepSourcesOf('skipped'))})`;
+const CANCELLABLE = `status IN (${list(stepSourcesOf('cancelled'))})`;
+const runMayBecome = (to: RunStatus): string => `status IN (${list(runSourcesOf(to))})`;
+/** The caller still holds the step: running, same attempt, same lease owner (fencing). */
+const HELD = `run_id = ? AND key = ? AND status = 'running' AND attempt = ? AND lease_owner = ?`;
+
+export interface ReadyRow {
+  key: string;
+  waiting_on: number;
+  priority: number;
+}
+export interface HeldRow {
+  started_at: number | null;
+  parent_key: string | null;
+}
+export interface RunningRow {
+  key: string;
+  attempt: number;
+  lease_owner: string | null;
+  started_at: number | null;
+}
+
+/**
+ * The queued steps a claim takes, best first; its shape depends on the filters (parameters, in
+ * order: now, [runId], [definitions as a JSON array], limit).
+ *
+ * - The status is a literal, not a parameter, so SQLite can use the partial indexes.
+ * - `+s.available_at` keeps SQLite off `steps_wake`: walking the claim index in order and
+ *   stopping at the limit beats reading every available step and sorting them.
+ * - CROSS JOIN keeps steps as the outer loop: driving from the runs of a definition would walk
+ *   every old run of it.
+ */
+export function claimCandidatesSql(filters: { runId: boolean; definitions: boolean }): string {
+  const where = [`s.status = 'queued'`, '+s.available_at <= ?'];
+  if (filters.runId) where.push('s.run_id = ?');
+  if (filters.definitions) where.push('r.definition IN (SELECT value FROM json_each(?))');
+  return (
+    'SELECT s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, r.kind, r.definition ' +
+    `FROM steps s CROSS JOIN runs r ON r.id = s.run_id WHERE ${where.join(' AND ')} ` +
+    'ORDER BY s.priority DESC, s.queued_at, s.key LIMIT ?'
+  );
+}
+
+/** The part of a prepared statement the store uses, with its parameters and row typed. */
+export interface Stmt<P extends unknown[], R> {
+  readonly source: string;
+  run(...params: P): Database.RunResult;
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+}
+
+/** Every fixed statement, prepared once per store. */
+export function prepareStatements(db: Database.Database) {
+  const p = <P extends unknown[], R = never>(sql: string): Stmt<P, R> => db.prepare<P, R>(sql);
+  /** A statement returning its first column only. */
+  const p1 = <P extends unknown[], R>(sql: string): Stmt<P, R> => db.prepare<P, R>(sql).pluck();
+  const stepColumns = `run_id, key, node, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at`;
+  return {
+    // runs
+    run: p<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
+    runStatus: p1<[string], RunStatus>('SELECT status FROM runs WHERE id = ?'),
+    runInfo: p<[string], Pick<RunRow, 'status' | 'kind' | 'definition'>>(
+      'SELECT status, kind, definition FROM runs WHERE id = ?',
+    ),
+    runByIdempotency: p<[string, string], RunRow>(
+      'SELECT * FROM runs WHERE definition = ? AND idempotency_key = ?',
+    ),
+    insertRun: p<
+      [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string | null,
+        string | null,
+        string,
+        number,
+        number,
+        number,
+      ]
+    >(
+      `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    startRun: p<[number, number, string]>(
+      `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ? AND ${runMayBecome('running')}`,
+    ),
+    succeedRun: p<[number, number, number, string]>(
+      `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, ?), finished_at = ?, updated_at = ?
+       WHERE id = ? AND ${runMayBecome('succeeded')}`,
+    ),
+    failRun: p<[number, number, number, string | null, string]>(
+      `UPDATE runs SET status = 'failed', started_at = COALESCE(started_at, ?), finished_at = ?, updated_at = ?, error = ?
+       WHERE id = ? AND ${runMayBecome('failed')}`,
+    ),
+    cancelRun: p<[number, number, string | null, string]>(
+      `UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ?, error = ? WHERE id = ? AND ${runMayBecome('cancelled')}`,
+    ),
+    // steps
+    step: p<[string, string], StepRow>('SELECT * FROM steps WHERE run_id = ? AND key = ?'),
+    steps: p<[string], StepRow>('SELECT * FROM steps WHERE run_id = ? ORDER BY rowid'),
+    insertStep: p<
+      [
+        string,
+        string,
+        string,
+        string,
+        string | null,
+        number,
+        number,
+        number,
+        string,
+        number | null,
+        number | null,
+      ]
+    >(`INSERT INTO steps (${stepColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertItem: p<[string, string, string, string, number, number, number, number]>(
+      `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+    ),
+    insertEdge: p<[string, string, string]>(
+      'INSERT OR IGNORE INTO step_edges (run_id, from_key, to_key) VALUES (?, ?, ?)',
+    ),
+    outputs: p<[string, string], { key: string; output: string | null }>(
+      'SELECT key, output FROM steps WHERE run_id = ? AND key IN (SELECT value FROM json_each(?))',
+    ),
+    itemOutputs: p<[string, string], { output: string | null }>(
+      'SELECT output FROM steps WHERE run_id = ? AND parent_key = ? ORDER BY idx',
+    ),
+    claim: p1<[string, number, number, string, string], number>(
+      `UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?, started_at = ?
+       WHERE run_id = ? AND key = ? AND status IN (${list(stepSourcesOf('running'))}) RETURNING attempt`,
+    ),
+    renewLease: p<[number, string, string, string]>(
+      `UPDATE steps SET lease_expires_at = ? WHERE run_id = ? AND key = ? AND status = 'running' AND lease_owner = ?`,
+    ),
+    succeed: p<[string | null, number, string, string, number, string], HeldRow>(
+      `UPDATE steps SET status = 'succeeded', output = ?, error = NULL, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE ${HELD} RETURNING started_at, parent_key`,
+    ),
+    retry: p<[number, number, string | null, string, string, number, string], HeldRow>(
+      `UPDATE steps SET status = 'queued', available_at = ?, queued_at = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE ${HELD} RETURNING started_at, parent_key`,
+    ),
+    fail: p<[string | null, number, string, string, number, string], HeldRow>(
+      `UPDATE steps SET status = 'failed', error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE ${HELD} RETURNING started_at, parent_key`,
+    ),
+    expand: p<[number, string, string, number, string], { node: string; priority: number }>(
+      `UPDATE steps SET waiting_on = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE ${HELD} RETURNING node, priority`,
+    ),
+    // Dependents of a finished step count down; those reaching zero stay pending until the
+    // caller claims them (claimReady) or queues them (queueReady) in the same transaction.
+    countDownDependents: p<[string, string], ReadyRow>(
+      `UPDATE steps SET waiting_on = waiting_on - 1
+       FROM step_edges e
+       WHERE e.run_id = ? AND e.from_key = ? AND steps.run_id = e.run_id AND steps.key = e.to_key
+         AND steps.status = 'pending'
+       RETURNING steps.key, steps.waiting_on, steps.priority`,
+    ),
+    claimReady: p<
+      [string, number, number, number, number, string, string],
+      Pick<ClaimRow, 'node' | 'parent_key' | 'idx' | 'attempt'>
+    >(
+      `UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
+         queued_at = ?, available_at = ?, started_at = ?
+       WHERE run_id = ? AND key = ? AND status = 'pending' AND waiting_on <= 0
+       RETURNING node, parent_key, idx, attempt`,
+    ),
+    queueReady: p<[number, number, string, string, string]>(
+      `UPDATE steps SET status = 'queued', queued_at = ?, available_at = ?
+       WHERE run_id = ? AND status = 'pending' AND waiting_on <= 0
+         AND key IN (SELECT to_key FROM step_edges WHERE run_id = ? AND from_key = ?)`,
+    ),
+    // A map step waiting on its items is running with no lease owner.
+    countDownMap: p<[number, string, string], { status: string; parent_key: string | null }>(
+      `UPDATE steps SET waiting_on = waiting_on - 1,
+         status = CASE WHEN waiting_on <= 1 THEN 'succeeded' ELSE status END,
+         finished_at = CASE WHEN waiting_on <= 1 THEN ? ELSE finished_at END
+       WHERE run_id = ? AND key = ? AND status = 'running' AND lease_owner IS NULL
+       RETURNING status, parent_key`,
+    ),
+    failMap: p<[string | null, number, string, string], { parent_key: string | null }>(
+      `UPDATE steps SET status = 'failed', error = ?, finished_at = ?
+       WHERE run_id = ? AND key = ? AND status = 'running' AND lease_owner IS NULL RETURNING parent_key`,
+    ),
+    skipItems: p<[number, string, string]>(
+      `UPDATE steps SET status = 'skipped', finished_at = ? WHERE run_id = ? AND parent_key = ? AND ${SKIPPABLE}`,
+    ),
+    skipDependents: p1<[number, string, string, string], string>(
+      `UPDATE steps SET status = 'skipped', finished_at = ?
+       WHERE run_id = ? AND ${SKIPPABLE} AND key IN (SELECT to_key FROM step_edges WHERE run_id = ? AND from_key = ?)
+       RETURNING key`,
+    ),
+    runningSteps: p<[string], RunningRow>(
+      `SELECT key, attempt, lease_owner, started_at FROM steps WHERE run_id = ? AND ${UNFINISHED} AND status = 'running' ORDER BY rowid`,
+    ),
+    cancelSteps: p<[number, string]>(
+      `UPDATE steps SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE run_id = ? AND ${UNFINISHED} AND ${CANCELLABLE}`,
+    ),
+    anyUnfinished: p1<[string], number>(
+      `SELECT 1 FROM steps WHERE run_id = ? AND ${UNFINISHED} LIMIT 1`,
+    ),
+    failedKeys: p1<[string], string>(
+      `SELECT key FROM steps WHERE run_id = ? AND status = 'failed' ORDER BY rowid`,
+    ),
+    expired: p<[number], RunningRow & { run_id: string; lease_expires_at: number | null }>(
+      `SELECT run_id, key, attempt, lease_owner, lease_expires_at, started_at FROM steps
+       WHERE status = 'running' AND lease_expires_at < ? AND lease_owner IS NOT NULL`,
+    ),
+    expiredOrOwned: p<
+      [number, string],
+      RunningRow & { run_id: string; lease_expires_at: number | null }
+    >(
+      `SELECT run_id, key, attempt, lease_owner, lease_expires_at, started_at FROM steps
+       WHERE status = 'running' AND lease_owner IS NOT NULL
+         AND (lease_expires_at < ? OR lease_owner IN (SELECT value FROM json_each(?)))`,
+    ),
+    requeue: p<[number, number, string, string, number, string | null]>(
+      `UPDATE steps SET status = 'queued', available_at = ?, queued_at = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE run_id = ? AND key = ? AND status = 'running' AND attempt = ? AND lease_owner = ?`,
+    ),
+    nextWake: p<[number], { at: number | null }>(
+      `SELECT MIN(available_at) AS at FROM steps WHERE status = 'queued' AND available_at > ?`,
+    ),
+    nextWakeOf: p<[number, string], { at: number | null }>(
+      `SELECT MIN(s.available_at) AS at FROM steps s CROSS JOIN runs r ON r.id = s.run_id
+       WHERE s.status = 'queued' AND s.available_at > ? AND r.definition IN (SELECT value FROM json_each(?))`,
+    ),
+    // attempts, logs, workers
+    insertAttempt: p<
+      [string, string, number, AttemptStatus, string | null, number, number, string | null]
+    >(
+      `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    attempts: p<[string], AttemptRow>(
+      'SELECT * FROM attempts WHERE run_id = ? ORDER BY finished_at, step_key, attempt',
+    ),
+    insertLog: p<[string, string | null, number | null, number, string, string]>(
+      'INSERT INTO logs (run_id, step_key, attempt, at, level, message) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    logs: p<[string, number, number], LogRow>(
+      'SELECT * FROM logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    stepLogs: p<[string, string, number, number], LogRow>(
+      'SELECT * FROM logs WHERE run_id = ? AND step_key = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    upsertWorker: p<[string, string, number, number, number, string]>(
+      `INSERT INTO workers (id, host, pid, started_at, heartbeat_at, definitions) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,
+         heartbeat_at = excluded.heartbeat_at, definitions = excluded.definitions`,
+    ),
+    workers: p<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at, id'),
+    removeWorker: p<[string]>('DELETE FROM workers WHERE id = ?'),
+  };
+}

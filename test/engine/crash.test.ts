@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'weft-crash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runner(args: string[]) {
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=weft-source', '--import', 'tsx', 'test/fixtures/crash-runner.ts', ...args],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+function counts(file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    out[line] = (out[line] ?? 0) + 1;
+  }
+  return out;
+}
+
+const ALL = ['a', 'b', 'c[0]', 'c[1]', 'c[2]', 'c[3]', 'side', 'd'];
+// c = [0, 2, 4, 6] + 1 each = [1, 3, 5, 7] → 16; side = 20 → d = 36.
+const EXPECTED_D = 36;
+
+describe('SIGKILL in the middle of a run, then a new process resumes it', () => {
+  const cases: [point: string, step: string, ranTwice: string | null][] = [
+    ['afterClaim', 'b', null],
+    ['beforeAttempt', 'c[1]', null],
+    ['beforeCommit', 'a', 'a'],
+    ['beforeCommit', 'c[2]', 'c[2]'],
+    ['afterCommit', 'b', null],
+    ['afterClaim', 'c', null],
+    ['beforeCommit', 'd', 'd'],
+  ];
+
+  it.each(cases)('killed at %s of %s', async (point, step, ranTwice) => {
+    const db = join(dir, `${point}-${step}.db`);
+    const effects = join(dir, `${point}-${step}.effects`);
+    const first = runner([db, 'start', effects, point, step]);
+    expect(first.signal, first.stderr).toBe('SIGKILL');
+    const runId = first.stdout.trim().split('\n')[0]!;
+    expect(runId).toMatch(/^run_/);
+
+    const store = SqliteStore.open(db);
+    const interrupted = await store.getRun(runId);
+    expect(interrupted?.status === 'running' || interrupted?.status === 'queued').toBe(true);
+    await store.close();
+
+    const second = runner([db, 'resume', runId]);
+    expect(second.status, second.stderr).toBe(0);
+    const result = JSON.parse(second.stdout.trim().split('\n').pop()!) as {
+      status: string;
+      outputs: { d: number };
+    };
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs.d).toBe(EXPECTED_D);
+
+    // Completed nodes never ran again; only the node killed between its work and its commit
+    // ran twice (at-least-once around the crash point).
+    const ran = counts(effects);
+    for (const key of ALL) expect(ran[key], key).toBe(key === ranTwice ? 2 : 1);
+
+    // Every step's result is recorded exactly once.
+    const check = SqliteStore.open(db);
+    const steps = await check.listSteps(runId);
+    expect(steps.every((s) => s.status === 'succeeded')).toBe(true);
+    const attempts = await check.listAttempts(runId);
+    for (const key of ALL) {
+      expect(
+        attempts.filter((a) => a.stepKey === key && a.status === 'succeeded'),
+        key,
+      ).toHaveLength(1);
+    }
+    await check.close();
+  });
+});

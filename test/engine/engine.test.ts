@@ -1,0 +1,304 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ManualClock } from '../../src/core/clock.js';
+import {
+  InputError,
+  NonRetryableError,
+  RunFailedError,
+  TimeoutError,
+} from '../../src/core/errors.js';
+import { map, node, pipeline, task, type TaskContext } from '../../src/index.js';
+import { startEngine } from './helpers.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+async function engineFor(...args: Parameters<typeof startEngine>) {
+  const e = await startEngine(...args);
+  closers.push(e.close);
+  return e;
+}
+
+/** Resolves when `check` passes, advancing the manual clock in steps meanwhile. */
+async function advanceUntil(
+  clock: ManualClock,
+  check: () => Promise<boolean>,
+  stepMs = 1000,
+  max = 1000,
+) {
+  for (let i = 0; i < max; i++) {
+    if (await check()) return;
+    await clock.advance(stepMs);
+  }
+  throw new Error('condition never held');
+}
+
+interface Sale {
+  region: string;
+  amount: number;
+}
+
+const sales = pipeline(
+  'sales',
+  {
+    rows: ({ n }: { n: number }): Sale[] =>
+      Array.from({ length: n }, (_, i) => ({ region: ['eu', 'us', 'apac'][i % 3]!, amount: i })),
+    regions: ({ rows }: { rows: Sale[] }) => [...new Set(rows.map((r) => r.region))],
+    totals: map('regions', (region: string, { rows }: { rows: Sale[] }) => {
+      console.log(`summing ${region}`);
+      return rows.filter((r) => r.region === region).reduce((s, r) => s + r.amount, 0);
+    }),
+    byDigit: map('regions', (ch: string) => ch.toUpperCase(), { each: (r: string) => r.split('') }),
+    report: ({ regions, totals }: { regions: string[]; totals: number[] }, ctx: TaskContext) => {
+      ctx.log.info('writing report', { regions: regions.length });
+      return Object.fromEntries(regions.map((r, i) => [r, totals[i]]));
+    },
+  },
+  { params: z.object({ n: z.number().int().min(1) }) },
+);
+
+describe('durable pipeline runs on SQLite', () => {
+  it('computes what the in-process runner computes, and records every step', async () => {
+    const { engine, store } = await engineFor({ definitions: [sales] });
+    const local = await sales.run({ n: 12 });
+    const { runId, outputs } = await engine.run(sales, { params: { n: 12 } });
+    expect(outputs).toEqual(local);
+    expect(outputs.byDigit).toEqual([
+      ['E', 'U'],
+      ['U', 'S'],
+      ['A', 'P', 'A', 'C'],
+    ]);
+
+    const run = await store.getRun(runId);
+    expect(run?.status).toBe('succeeded');
+    expect(run?.finishedAt).not.toBeNull();
+    const steps = await store.listSteps(runId);
+    const keys = steps.map((s) => s.key).sort();
+    expect(keys).toContain('totals[2]');
+    expect(keys).toContain('byDigit[2][3]');
+    expect(steps.every((s) => s.status === 'succeeded')).toBe(true);
+    const logs = await store.listLogs(runId);
+    expect(logs.map((l) => l.message)).toContain('summing apac');
+    expect(logs.find((l) => l.stepKey === 'report')?.message).toBe('writing report {"regions":3}');
+    expect((await store.listAttempts(runId)).length).toBe(steps.length - 2); // maps themselves expand
+  });
+
+  it('runs only what the requested outputs need, and honours overrides', async () => {
+    let rowsCalls = 0;
+    const p = pipeline('partial', {
+      rows: () => {
+        rowsCalls++;
+        return [1, 2, 3];
+      },
+      sum: ({ rows }: { rows: number[] }) => rows.reduce((a, b) => a + b, 0),
+      count: ({ rows }: { rows: number[] }) => rows.length,
+    });
+    const { engine, store } = await engineFor({ definitions: [p] });
+    const a = await engine.run(p, { outputs: ['count'] });
+    expect(a.outputs).toEqual({ count: 3 });
+    expect((await store.listSteps(a.runId)).map((s) => s.key).sort()).toEqual(['count', 'rows']);
+    const b = await engine.run(p, { outputs: ['sum'], overrides: { rows: [10, 20] } });
+    expect(b.outputs).toEqual({ sum: 30 });
+    expect(rowsCalls).toBe(1);
+    const override = (await store.listSteps(b.runId)).find((s) => s.key === 'rows');
+    expect(override?.origin).toBe('override');
+  });
+
+  it('rejects bad params before anything runs, naming the field', async () => {
+    const { engine, store } = await engineFor({ definitions: [sales] });
+    await expect(engine.submit(sales, { params: { n: 0 } })).rejects.toThrow(InputError);
+    await expect(engine.submit(sales, { params: { n: 'x' } })).rejects.toThrow(/n: /);
+    expect(await store.listRuns()).toHaveLength(0);
+  });
+
+  it('an idempotency key gives back the same run', async () => {
+    const { engine } = await engineFor({ definitions: [sales] });
+    const a = await engine.submit(sales, { params: { n: 3 }, idempotencyKey: 'k1' });
+    const b = await engine.submit(sales, { params: { n: 3 }, idempotencyKey: 'k1' });
+    expect(b.id).toBe(a.id);
+    await engine.wait(a.id);
+  });
+
+  it('a failed node skips its downstream; independent branches finish', async () => {
+    const p = pipeline('branches', {
+      src: () => 1,
+      bad: ({ src }: { src: number }): number => {
+        throw new NonRetryableError(`no good: ${src}`);
+      },
+      after: ({ bad }: { bad: number }) => bad + 1,
+      good: ({ src }: { src: number }) => src + 1,
+    });
+    const { engine, store } = await engineFor({ definitions: [p] });
+    const run = await engine.submit(p);
+    const done = await engine.wait(run.id);
+    expect(done.status).toBe('failed');
+    const status = Object.fromEntries(
+      (await store.listSteps(run.id)).map((s) => [s.key, s.status]),
+    );
+    expect(status).toEqual({
+      src: 'succeeded',
+      bad: 'failed',
+      after: 'skipped',
+      good: 'succeeded',
+    });
+    const error = await engine.outputs(run.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect((error as RunFailedError).failed.map((f) => f.step)).toEqual(['bad']);
+    expect((error as RunFailedError).message).toContain('no good: 1');
+    const stored = (await store.listSteps(run.id)).find((s) => s.key === 'bad');
+    expect(stored?.error?.stack).toContain('no good');
+  });
+
+  it('retries with backoff on the injected clock', async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const flaky = task('flaky', { retries: { retries: 3, initialDelay: '10s', jitter: 0 } }, () => {
+      calls++;
+      if (calls < 3) throw new Error(`boom ${calls}`);
+      return 'ok';
+    });
+    const p = pipeline('retrying', { value: flaky });
+    const { engine, store } = await engineFor({ definitions: [p], clock, pollMs: 60_000 });
+    const run = await engine.submit(p);
+    await advanceUntil(clock, async () => (await store.getRun(run.id))?.status === 'succeeded');
+    expect(calls).toBe(3);
+    const attempts = await store.listAttempts(run.id);
+    expect(attempts.map((a) => a.status)).toEqual(['failed', 'failed', 'succeeded']);
+    // First retry after 10 s, second after 20 s (factor 2, no jitter).
+    expect(attempts[1]!.startedAt - attempts[0]!.finishedAt).toBeGreaterThanOrEqual(10_000);
+    expect(attempts[2]!.startedAt - attempts[1]!.finishedAt).toBeGreaterThanOrEqual(20_000);
+    expect(await engine.outputs(run.id)).toEqual({ value: 'ok' });
+  });
+
+  it('times out an attempt, aborting its signal, and retries it', async () => {
+    const clock = new ManualClock();
+    const seen: string[] = [];
+    const p = pipeline('slow', {
+      value: node(
+        { timeout: '5s', retries: { retries: 1, initialDelay: '1s' } },
+        (_: unknown, ctx: TaskContext) => {
+          if (ctx.attempt === 2) return 'second';
+          return new Promise<string>((_, reject) => {
+            ctx.signal.addEventListener('abort', () => {
+              seen.push((ctx.signal.reason as Error).name);
+              reject(ctx.signal.reason as Error);
+            });
+          });
+        },
+      ),
+    });
+    const { engine, store } = await engineFor({ definitions: [p], clock, pollMs: 60_000 });
+    const run = await engine.submit(p);
+    await advanceUntil(clock, async () => (await store.getRun(run.id))?.status === 'succeeded');
+    expect(seen).toEqual([TimeoutError.name]);
+    const attempts = await store.listAttempts(run.id);
+    expect(attempts[0]?.error?.code).toBe('timeout');
+    expect(await engine.outputs(run.id)).toEqual({ value: 'second' });
+  });
+
+  it('cancels a run: running steps receive an abort, the rest never start', async () => {
+    let aborted = false;
+    let started!: () => void;
+    const startedP = new Promise<void>((r) => (started = r));
+    const p = pipeline('cancellable', {
+      wait: (_: unknown, ctx: TaskContext) =>
+        new Promise<number>((_, reject) => {
+          started();
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(ctx.signal.reason as Error);
+          });
+        }),
+      next: ({ wait }: { wait: number }) => wait + 1,
+    });
+    const { engine, store } = await engineFor({ definitions: [p] });
+    const run = await engine.submit(p);
+    await startedP;
+    await engine.cancel(run.id);
+    expect((await engine.wait(run.id)).status).toBe('cancelled');
+    expect(aborted).toBe(true);
+    const status = Object.fromEntries(
+      (await store.listSteps(run.id)).map((s) => [s.key, s.status]),
+    );
+    expect(status).toEqual({ wait: 'cancelled', next: 'cancelled' });
+  });
+
+  it('bounds concurrency: engine-wide, per map, and per task across nodes', async () => {
+    const gauge = () => {
+      const g = { now: 0, max: 0 };
+      const track = async <T>(value: T): Promise<T> => {
+        g.now++;
+        g.max = Math.max(g.max, g.now);
+        await new Promise((r) => setTimeout(r, 2));
+        g.now--;
+        return value;
+      };
+      return { g, track };
+    };
+    const all = gauge();
+    const perMap = gauge();
+    const perTask = gauge();
+    const limited = task('limited', { concurrency: 1 }, (x: number) => perTask.track(x));
+    const p = pipeline('wide', {
+      items: () => Array.from({ length: 12 }, (_, i) => i),
+      work: map('items', (i: number) => all.track(i * 2)),
+      capped: map('items', (i: number) => perMap.track(i), { concurrency: 2 }),
+      viaTask: map('items', limited),
+      againTask: map('items', limited),
+    });
+    const { engine } = await engineFor({ definitions: [p], concurrency: 4 });
+    const { outputs } = await engine.run(p);
+    expect(outputs.work).toEqual(Array.from({ length: 12 }, (_, i) => i * 2));
+    expect(outputs.againTask).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(all.g.max).toBeLessThanOrEqual(4);
+    expect(all.g.max).toBeGreaterThan(1);
+    expect(perMap.g.max).toBe(2);
+    expect(perTask.g.max).toBe(1);
+  });
+
+  it('fails fast when asked: the rest is cancelled', async () => {
+    const p = pipeline(
+      'fast',
+      {
+        bad: (): number => {
+          throw new NonRetryableError('stop');
+        },
+        slow: async (_: unknown, ctx: TaskContext) => {
+          await new Promise((r, j) => {
+            const t = setTimeout(r, 5000);
+            ctx.signal.addEventListener('abort', () => {
+              clearTimeout(t);
+              j(ctx.signal.reason as Error);
+            });
+          });
+          return 1;
+        },
+        later: ({ slow }: { slow: number }) => slow,
+      },
+      { failFast: true },
+    );
+    const { engine, store } = await engineFor({ definitions: [p] });
+    const run = await engine.submit(p);
+    expect((await engine.wait(run.id)).status).toBe('failed');
+    const status = Object.fromEntries(
+      (await store.listSteps(run.id)).map((s) => [s.key, s.status]),
+    );
+    expect(status.bad).toBe('failed');
+    expect(status.later).toBe('cancelled');
+    expect(['cancelled', 'succeeded']).toContain(status.slow);
+  });
+
+  it('with scope own, a worker takes only the runs it submitted or resumed', async () => {
+    const p = pipeline('scoped', { one: () => 1 });
+    const { engine: other, store } = await engineFor({ definitions: [p], worker: false });
+    const foreign = await other.submit(p);
+    const { engine } = await engineFor({ definitions: [p], store, scope: 'own' });
+    const mine = await engine.run(p);
+    expect(mine.outputs).toEqual({ one: 1 });
+    expect((await store.getRun(foreign.id))?.status).toBe('queued');
+    await engine.resume(foreign.id);
+    expect((await engine.wait(foreign.id)).status).toBe('succeeded');
+  });
+});
