@@ -1,10 +1,26 @@
 // Type-aware lint. The import zones enforce the architecture of DESIGN.md: imports point
-// core ← sdk ← engine ← server ← cli, stores depend on the store contract only, and no cycles.
+// core ← sdk ← engine ← server ← cli, and stores depend on the store contract only. Import
+// cycles are checked by `dpdm` in `npm run lint`.
 import js from '@eslint/js';
-import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-const zone = (target, from, message) => ({ target, from, message });
+/** Forbids the files under `folder` to import from the `forbidden` folders of src/. */
+const zone = (folder, forbidden, why) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `(^|/)(${forbidden.join('|')})(/|$)`,
+            message: `src/${folder} must not import from ${forbidden.join(', ')}: ${why}`,
+          },
+        ],
+      },
+    ],
+  },
+});
 
 export default tseslint.config(
   {
@@ -24,10 +40,6 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-    plugins: { 'import-x': importX },
-    settings: {
-      'import-x/resolver': { node: { extensions: ['.ts', '.js'] } },
-    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -39,90 +51,48 @@ export default tseslint.config(
       '@typescript-eslint/only-throw-error': 'off',
       // Abort reasons are whatever the signal carries; rejecting with them keeps the cause.
       '@typescript-eslint/prefer-promise-reject-errors': 'off',
-      'import-x/no-cycle': ['error', { ignoreExternal: true }],
-      'import-x/no-restricted-paths': [
-        'error',
-        {
-          zones: [
-            zone('./src/core', './src/!(core)/**', 'core imports nothing else of src/'),
-            zone(
-              './src/sdk',
-              [
-                './src/engine',
-                './src/store',
-                './src/server',
-                './src/client',
-                './src/testing',
-                './src/cli',
-              ],
-              'the SDK depends on core alone, so user code can be imported anywhere',
-            ),
-            zone(
-              './src/store/contract',
-              [
-                './src/sdk',
-                './src/engine',
-                './src/server',
-                './src/cli',
-                './src/testing',
-                './src/store/sqlite',
-                './src/store/postgres',
-              ],
-              'the store contract depends on core only',
-            ),
-            zone(
-              './src/store/sqlite',
-              [
-                './src/sdk',
-                './src/engine',
-                './src/server',
-                './src/cli',
-                './src/testing',
-                './src/store/postgres',
-              ],
-              'a store backend depends on the store contract and core only',
-            ),
-            zone(
-              './src/store/postgres',
-              [
-                './src/sdk',
-                './src/engine',
-                './src/server',
-                './src/cli',
-                './src/testing',
-                './src/store/sqlite',
-              ],
-              'a store backend depends on the store contract and core only',
-            ),
-            zone(
-              './src/engine',
-              [
-                './src/server',
-                './src/cli',
-                './src/client',
-                './src/testing',
-                './src/store/sqlite',
-                './src/store/postgres',
-              ],
-              'the engine receives a Store; only the CLI and the server factory pick one',
-            ),
-            zone(
-              './src/testing',
-              [
-                './src/server',
-                './src/cli',
-                './src/client',
-                './src/store/sqlite',
-                './src/store/postgres',
-              ],
-              'the testing kit builds on engine, sdk and core',
-            ),
-            zone('./src/client', ['./src/!(core|client)/**'], 'the client depends on core only'),
-          ],
-        },
-      ],
     },
   },
+  zone(
+    'core',
+    ['sdk', 'engine', 'store', 'server', 'client', 'testing', 'cli'],
+    'core imports nothing else of src/',
+  ),
+  zone(
+    'sdk',
+    ['engine', 'store', 'server', 'client', 'testing', 'cli'],
+    'the SDK depends on core alone, so user code can be imported anywhere',
+  ),
+  zone(
+    'store/contract',
+    ['sdk', 'engine', 'server', 'cli', 'testing', 'sqlite', 'postgres'],
+    'the store contract depends on core only',
+  ),
+  zone(
+    'store/sqlite',
+    ['sdk', 'engine', 'server', 'cli', 'testing', 'postgres'],
+    'a store backend depends on the store contract and core only',
+  ),
+  zone(
+    'store/postgres',
+    ['sdk', 'engine', 'server', 'cli', 'testing', 'sqlite'],
+    'a store backend depends on the store contract and core only',
+  ),
+  zone(
+    'engine',
+    ['server', 'cli', 'client', 'testing', 'sqlite', 'postgres'],
+    'the engine receives a Store; only the CLI and the server factory pick one',
+  ),
+  zone(
+    'testing',
+    ['server', 'cli', 'client', 'store'],
+    'the testing kit builds on engine, sdk and core',
+  ),
+  zone(
+    'client',
+    ['sdk', 'engine', 'store', 'server', 'testing', 'cli'],
+    'the client depends on core only',
+  ),
   {
     files: ['test/**/*.ts', 'examples/**/*.ts'],
     rules: {
