@@ -18,6 +18,17 @@ import { ConfigError } from './core/errors.js';
 
 export * from './sdk/index.js';
 export {
+  workflow,
+  isWorkflow,
+  type Workflow,
+  type AnyWorkflow,
+  type WorkflowContext,
+  type WorkflowEvent,
+  type WorkflowOptions,
+  type WaitForEventOptions,
+  type StepOptions,
+} from './sdk/workflow.js';
+export {
   WeftError,
   ConfigError,
   DefinitionError,
@@ -29,6 +40,7 @@ export {
   CancelledError,
   RunFailedError,
   RunCancelledError,
+  NonDeterminismError,
   StepFailure,
   type SerializedError,
 } from './core/errors.js';

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { durableBenchmarks, inProcessBenchmarks } from './pipelines.js';
+import { workflowBenchmarks } from './workflows.js';
 import { fmt } from './stats.js';
 
 const quick = process.argv.includes('--quick');
@@ -36,8 +37,18 @@ print(header);
 print(widths.map((w) => '-'.repeat(w)));
 lines.forEach(print);
 
+const wf = await workflowBenchmarks(quick ? 100 : 500, 1000);
+console.log('\ndurable workflows (SQLite)');
+console.log(
+  `  3-step workflow, start to result: p50 ${fmt(wf.threeStep.p50, 3)} ms, p95 ${fmt(wf.threeStep.p95, 3)} ms (${wf.threeStep.runs} runs, one at a time)`,
+);
+const ps = wf.perStep;
+console.log(
+  `  per durable step (${ps.steps}-step run, median of 3 runs): steps 1–10 ${fmt(ps.first10Us.median, 1)} µs, steps ${ps.steps - 9}–${ps.steps} ${fmt(ps.last10Us.median, 1)} µs, all steps ${fmt(ps.allUs.median, 1)} µs`,
+);
+
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('../results/weft.json', import.meta.url),
-  JSON.stringify({ machine, nodes: N, reps: REPS, results: rows }, null, 2),
+  JSON.stringify({ machine, nodes: N, reps: REPS, results: rows, workflows: wf }, null, 2),
 );

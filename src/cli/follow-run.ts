@@ -1,9 +1,11 @@
 /**
  * Follows one run of an engine this process hosts until it finishes: live progress, Ctrl-C to
- * cancel, then a summary. Shared by `weft run` and `weft resume`.
+ * cancel, then a summary. Shared by `weft run` and `weft resume`, for pipelines and workflows
+ * (a workflow that parks keeps this process waiting: the engine resumes it here when due).
  */
 import { relative } from 'node:path';
 import type { Engine } from '../engine/engine.js';
+import type { Definition } from '../engine/registry.js';
 import type { PipelineSpec } from '../sdk/pipeline.js';
 import type { RunRecord, StepRecord } from '../store/contract/types.js';
 import {
@@ -15,12 +17,14 @@ import {
   statusSymbol,
   toJson,
 } from './format.js';
+import { createJournalProgress } from './journal-progress.js';
+import { isEntryKind, kindCounts } from './journal-format.js';
 import { DEFAULT_DB } from './open-store.js';
 import { createProgress, type ProgressView } from './progress.js';
 
 export interface FollowOptions {
   engine: Engine;
-  spec: PipelineSpec;
+  definition: Definition;
   runId: string;
   /** Where progress and the summary go (stderr with `--json`, so stdout holds only JSON). */
   out: NodeJS.WriteStream;
@@ -32,13 +36,16 @@ export interface FollowOptions {
 
 /** Starts showing progress; call before the engine starts so no event is missed. */
 export async function watchRun(options: FollowOptions): Promise<ProgressView> {
-  const steps = await options.engine.store.listSteps(options.runId);
-  const view = createProgress({
-    runId: options.runId,
-    spec: options.spec,
-    steps,
-    out: options.out,
-  });
+  const { engine, definition, runId, out } = options;
+  const steps = await engine.store.listSteps(runId);
+  let view: ProgressView;
+  if (definition.kind === 'pipeline') {
+    view = createProgress({ runId, spec: definition.spec, steps, out });
+  } else {
+    const run = await engine.store.getRun(runId);
+    if (!run) throw new Error(`run ${runId} vanished from the store`);
+    view = createJournalProgress({ run, store: engine.store, steps, out });
+  }
   options.engine.on((event) => view.onEvent(event));
   return view;
 }
@@ -67,7 +74,7 @@ export async function followRun(options: FollowOptions, view: ProgressView): Pro
     process.off('SIGINT', onInterrupt);
   }
   const steps = await engine.store.listSteps(runId);
-  view.finish(steps);
+  await view.finish(steps);
   await printSummary(options, run, steps);
   return run.status === 'succeeded' ? 0 : 1;
 }
@@ -77,7 +84,7 @@ async function printSummary(
   run: RunRecord,
   steps: StepRecord[],
 ): Promise<void> {
-  const { out, spec, engine } = options;
+  const { out, definition, engine } = options;
   const c = colorsFor(out);
   const label = (name: string, i = 0) => (i === 0 ? `  ${name.padEnd(9)}` : ' '.repeat(11));
   const lines: string[] = [''];
@@ -86,29 +93,50 @@ async function printSummary(
   const start = run.startedAt ?? run.createdAt;
   const took = run.finishedAt !== null ? ` in ${duration(run.finishedAt - start)}` : '';
   const head = paintStatus(c, run.status, `${symbol} run ${run.id} ${run.status}`);
-  lines.push(`${head}${took} ${c.dim(`(pipeline ${run.definition})`)}`);
+  lines.push(`${head}${took} ${c.dim(`(${run.kind} ${run.definition})`)}`);
 
-  const top = steps.filter((s) => s.parentKey === null);
-  const items = steps.filter((s) => s.parentKey !== null);
-  const statuses = (list: StepRecord[]) => list.map((s) => s.status);
-  const nodeCounts = countsLine(statuses(top), c);
-  const itemCounts = countsLine(statuses(items), c);
-  lines.push(
-    label('nodes') + nodeCounts + (items.length ? `${c.dim('  ·  ')}items ${itemCounts}` : ''),
-  );
+  const failedLines = (list: StepRecord[]) =>
+    list
+      .filter((s) => s.status === 'failed' && s.error)
+      .forEach((s, i) => {
+        const message = s.error!.message.split('\n')[0] ?? '';
+        lines.push(`${label('failed', i)}${c.bold(s.key)}: ${c.red(message)}`);
+      });
 
-  steps
-    .filter((s) => s.status === 'failed' && s.error)
-    .forEach((s, i) => {
-      const message = s.error!.message.split('\n')[0] ?? '';
-      lines.push(`${label('failed', i)}${c.bold(s.key)}: ${c.red(message)}`);
-    });
-  if (run.status === 'cancelled' && run.error) lines.push(label('reason') + run.error.message);
+  if (definition.kind === 'workflow') {
+    const journal = steps
+      .filter((s) => isEntryKind(s.kind))
+      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    const counts = journal.length ? `: ${countsLine(statusesOf(journal), c)}` : '';
+    lines.push(`${label('journal')}${kindCounts(journal)}${counts}`);
+    failedLines(journal);
+    // The run's own error, unless it is a failed entry's, already listed.
+    const runError = run.status === 'succeeded' ? null : run.error;
+    if (runError && !journal.some((s) => s.error?.message === runError.message)) {
+      const message = runError.message.split('\n')[0] ?? '';
+      lines.push(label(run.status === 'cancelled' ? 'reason' : 'error') + c.red(message));
+    }
+  } else {
+    const top = steps.filter((s) => s.parentKey === null);
+    const items = steps.filter((s) => s.parentKey !== null);
+    const nodeCounts = countsLine(statusesOf(top), c);
+    const itemCounts = countsLine(statusesOf(items), c);
+    lines.push(
+      label('nodes') + nodeCounts + (items.length ? `${c.dim('  ·  ')}items ${itemCounts}` : ''),
+    );
+    failedLines(steps);
+    if (run.status === 'cancelled' && run.error) lines.push(label('reason') + run.error.message);
+  }
 
-  if (run.status === 'succeeded') {
+  if (run.status === 'succeeded' && definition.kind === 'workflow') {
+    const result = await engine.result(run.id);
+    if (options.json) process.stdout.write(`${toJson(result, 2)}\n`);
+    lines.push(`${label('result')}${preview(result, 200)}`);
+  } else if (run.status === 'succeeded' && definition.kind === 'pipeline') {
     const values = await engine.outputs(run.id);
     if (options.json) process.stdout.write(`${toJson(values, 2)}\n`);
-    const names = run.outputs.length ? run.outputs : finalNodes(spec, top);
+    const top = steps.filter((s) => s.parentKey === null);
+    const names = run.outputs.length ? run.outputs : finalNodes(definition.spec, top);
     names.forEach((name, i) => {
       lines.push(`${label('outputs', i)}${c.bold(name)} = ${preview(values[name])}`);
     });
@@ -119,7 +147,11 @@ async function printSummary(
   out.write(`${lines.join('\n')}\n`);
 }
 
-function shellQuote(text: string): string {
+function statusesOf(list: StepRecord[]): string[] {
+  return list.map((s) => s.status);
+}
+
+export function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 

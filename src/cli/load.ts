@@ -1,6 +1,6 @@
 /**
- * Loads a user's pipeline file — TypeScript, imported directly through tsx, no build step —
- * and picks the pipeline a command is about.
+ * Loads a user's file of pipelines and workflows — TypeScript, imported directly through tsx,
+ * no build step — and picks the definition a command is about.
  */
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -16,17 +16,17 @@ export interface LoadedFile {
   registry: Registry;
 }
 
-/** Imports `file` and collects the pipelines among its exports. */
+/** Imports `file` and collects the pipelines and workflows among its exports. */
 export async function loadFile(file: string): Promise<LoadedFile> {
   const path = resolve(file);
   if (!existsSync(path)) {
     throw new UsageError(
-      `file ${file} not found (looked for ${path}); pass the path of a pipeline file`,
+      `file ${file} not found (looked for ${path}); pass the path of a pipeline or workflow file`,
     );
   }
   if (!statSync(path).isFile()) {
     throw new UsageError(
-      `${file} is not a file; pass the path of a pipeline file such as pipeline.ts`,
+      `${file} is not a file; pass the path of a pipeline or workflow file such as pipeline.ts`,
     );
   }
   let module: Record<string, unknown>;
@@ -47,28 +47,59 @@ export async function loadFile(file: string): Promise<LoadedFile> {
   }
   if (registry.size === 0) {
     throw new UsageError(
-      `${file} exports no pipeline; export one, e.g. export const daily = pipeline('daily', { … })`,
+      `${file} exports no pipeline or workflow; export one, e.g. export const daily = pipeline('daily', { … })`,
     );
   }
   return { file: displayPath(path), registry };
 }
 
-/** The pipeline named `name`, or the only one in the file. */
-export function pickPipeline(loaded: LoadedFile, name: string | undefined): Definition {
+/**
+ * The definition named `name`, or the only one in the file. With `kind`, only definitions of
+ * that kind are candidates when no name is given (`weft graph` of a file that also holds
+ * workflows picks its one pipeline).
+ */
+export function pickDefinition(
+  loaded: LoadedFile,
+  name: string | undefined,
+  kind?: Definition['kind'],
+): Definition {
   const { registry, file } = loaded;
-  const names = registry.names();
+  const all = registry.all();
+  const names = all.map((d) => d.name);
   if (name === undefined) {
-    if (names.length === 1) return registry.get(names[0]!);
+    const candidates = kind ? all.filter((d) => d.kind === kind) : all;
+    if (candidates.length === 1) return candidates[0]!;
+    if (candidates.length === 0) {
+      throw new UsageError(
+        `${file} has no ${kind ?? 'definition'} (it has ${describeAll(all)}); name the one to use`,
+      );
+    }
     throw new UsageError(
-      `${file} has ${names.length} pipelines (${names.join(', ')}); name the one to use, e.g. weft … ${file} ${names[0]}`,
+      `${file} has ${describeAll(candidates)}; name the one to use, e.g. weft … ${file} ${candidates[0]!.name}`,
     );
   }
   if (!registry.has(name)) {
     throw new UsageError(
-      `${file} has no pipeline "${name}"${suggestName(name, names) || ';'} available: ${names.join(', ')}`,
+      `${file} has no ${nounOf(all)} "${name}"${suggestName(name, names) || ';'} available: ${names.join(', ')}`,
     );
   }
   return registry.get(name);
+}
+
+/** `pipeline`, `workflow`, or `pipeline or workflow` for a mixed file. */
+function nounOf(list: readonly Definition[]): string {
+  const kinds = new Set(list.map((d) => d.kind));
+  return kinds.size === 1 ? [...kinds][0]! : 'pipeline or workflow';
+}
+
+/** `2 pipelines (alpha, beta)`, `1 pipeline and 1 workflow (daily, approval)`. */
+function describeAll(list: readonly Definition[]): string {
+  const count = (kind: Definition['kind']) => {
+    const n = list.filter((d) => d.kind === kind).length;
+    return n === 0 ? null : `${n} ${kind}${n === 1 ? '' : 's'}`;
+  };
+  const counts = [count('pipeline'), count('workflow')].filter((c) => c !== null);
+  return `${counts.join(' and ')} (${list.map((d) => d.name).join(', ')})`;
 }
 
 /** An exception thrown while importing a user's file: shown with its stack, exit code 1. */

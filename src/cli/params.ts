@@ -1,12 +1,13 @@
 /**
- * `--param k=v` flags to a params object. Values are text on the command line; the pipeline's
- * zod schema says what each should be: a string field keeps the raw text (so `--param day=2026`
- * stays "2026"), anything else is read as JSON when it parses (`n=3`, `flag=true`,
- * `ids=[1,2]`), else kept as text. The engine then validates the whole object with the schema,
- * so a bad value is reported by zod with the field's path.
+ * `--param k=v` and `--input '{json}'` flags to a run's input: a pipeline's params or a
+ * workflow's input. Values are text on the command line; the definition's zod schema says what
+ * each should be: a string field keeps the raw text (so `--param day=2026` stays "2026"),
+ * anything else is read as JSON when it parses (`n=3`, `flag=true`, `ids=[1,2]`), else kept as
+ * text. The engine then validates the whole object with the schema, so a bad value is reported
+ * by zod with the field's path.
  */
 import type { z } from 'zod';
-import type { PipelineSpec } from '../sdk/pipeline.js';
+import type { Definition } from '../engine/registry.js';
 import { UsageError } from './usage-error.js';
 
 /** Splits `k=v` flags (on the first `=`); rejects a flag without one. */
@@ -23,26 +24,82 @@ export function splitParams(flags: readonly string[]): [string, string][] {
   });
 }
 
-/** The params object for `spec` from `--param` flags. */
-export function parseParams(spec: PipelineSpec, flags: readonly string[]): Record<string, unknown> {
+/** What a definition takes as input, as the flags see it. */
+interface InputShape {
+  /** `pipeline daily`, `workflow approval`. */
+  what: string;
+  /** `param` for a pipeline, `input field` for a workflow. */
+  noun: string;
+  schema: z.ZodType | null;
+}
+
+function inputShape(definition: Definition): InputShape {
+  return definition.kind === 'pipeline'
+    ? { what: `pipeline ${definition.name}`, noun: 'param', schema: definition.spec.params }
+    : { what: `workflow ${definition.name}`, noun: 'input field', schema: definition.input };
+}
+
+/**
+ * The input of a run of `definition` from its flags: the `--input` JSON (if any), then each
+ * `--param` on top of it.
+ */
+export function parseInput(
+  definition: Definition,
+  flags: { param?: readonly string[]; input?: string },
+): unknown {
+  const base = flags.input === undefined ? undefined : parseJsonFlag('--input', flags.input);
+  const params = flags.param ?? [];
+  if (params.length === 0) return base;
+  if (base !== undefined && (typeof base !== 'object' || base === null || Array.isArray(base))) {
+    throw new UsageError(
+      `--param needs an object input, but --input is ${JSON.stringify(base)}; put every field in --input`,
+    );
+  }
+  const fromParams = parseParams(definition, params);
+  return { ...(base as Record<string, unknown> | undefined), ...fromParams };
+}
+
+/** The params (or workflow input fields) object from `--param` flags. */
+export function parseParams(
+  definition: Definition,
+  flags: readonly string[],
+): Record<string, unknown> {
+  const { what, noun, schema } = inputShape(definition);
   const params: Record<string, unknown> = {};
-  const shape = shapeOf(spec.params);
+  const shape = shapeOf(schema);
+  const names = Object.keys(shape ?? {});
   for (const [key, raw] of splitParams(flags)) {
     if (key in params) {
-      throw new UsageError(`--param ${key} is given twice; pass each param once`);
+      throw new UsageError(`--param ${key} is given twice; pass each ${noun} once`);
     }
-    if (!spec.params) {
-      throw new UsageError(`pipeline ${spec.name} takes no params; remove --param ${key}=…`);
+    if (!schema) {
+      throw new UsageError(`${what} takes no ${noun}s; remove --param ${key}=…`);
     }
-    const field = shape?.[key];
-    if (shape && !field) {
+    if (!shape) {
       throw new UsageError(
-        `pipeline ${spec.name} has no param "${key}"; its params are: ${spec.paramNames.join(', ') || '(none)'}`,
+        `${what} takes an input that is not an object; pass it whole as JSON with --input '…' instead of --param`,
       );
     }
-    params[key] = field ? coerce(field, raw) : raw;
+    const field = shape[key];
+    if (!field) {
+      throw new UsageError(
+        `${what} has no ${noun} "${key}"; its ${noun}s are: ${names.join(', ') || '(none)'}`,
+      );
+    }
+    params[key] = coerce(field, raw);
   }
   return params;
+}
+
+/** Parses a flag's JSON value; bad JSON is a usage error naming the flag. */
+export function parseJsonFlag(flag: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(
+      `${flag} is not valid JSON (${(error as Error).message}); quote it for the shell, e.g. ${flag} '{"approved":true}'`,
+    );
+  }
 }
 
 type Def = { type: string } & Record<string, unknown>;
@@ -52,8 +109,10 @@ function defOf(schema: unknown): Def | null {
   return def && typeof def.type === 'string' ? def : null;
 }
 
+/** The fields of an object schema, under optional/default/pipe wrappers; null otherwise. */
 function shapeOf(schema: z.ZodType | null): Record<string, z.ZodType> | null {
-  const shape = (schema as { shape?: unknown } | null)?.shape;
+  const def = core(schema);
+  const shape = def?.type === 'object' ? def.shape : undefined;
   return typeof shape === 'object' && shape !== null ? (shape as Record<string, z.ZodType>) : null;
 }
 

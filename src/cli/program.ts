@@ -4,7 +4,8 @@
  * stderr naming what to fix).
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { eventSendCommand, type EventSendFlags } from './commands/event.js';
 import { graphCommand, type GraphFlags } from './commands/graph.js';
 import { resumeCommand, type ResumeFlags } from './commands/resume.js';
 import { runCommand, type RunFlags } from './commands/run.js';
@@ -38,7 +39,9 @@ const DB_HELP = `database file (default: $WEFT_DB or ${DEFAULT_DB})`;
 /** Builds the program; each action reports its exit code through `done`. */
 export function buildProgram(done: (code: number) => void): Command {
   const program = new Command('weft')
-    .description('Workflow orchestration for TypeScript: run, inspect and resume pipelines.')
+    .description(
+      'Workflow orchestration for TypeScript: run, inspect and resume pipelines and workflows.',
+    )
     .version(version(), '-v, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -48,25 +51,38 @@ export function buildProgram(done: (code: number) => void): Command {
 
   program
     .command('run')
-    .description('run a pipeline durably in this process, showing live progress')
-    .argument('<file>', 'TypeScript file exporting the pipeline')
-    .argument('[pipeline]', 'pipeline name (optional when the file has one)')
+    .description('run a pipeline or workflow durably in this process, showing live progress')
+    .argument('<file>', 'TypeScript file exporting the pipeline or workflow')
+    .argument('[name]', 'pipeline or workflow name (optional when the file has one)')
     .option(
       '-p, --param <key=value>',
-      'a param; repeat for more (JSON for non-string fields)',
+      'a param (a workflow: an input field); repeat for more (JSON for non-string fields)',
       collect,
     )
+    .option('-i, --input <json>', 'the whole input as JSON (--param fields go on top of it)')
     .option(
       '-o, --output <node>',
-      'compute only these nodes and what they need (repeatable)',
+      'compute only these nodes and what they need (repeatable; pipelines only)',
       collectList,
     )
     .option('--db <path>', DB_HELP)
     .option('-c, --concurrency <n>', 'most steps running at once (default 16)')
-    .option('--json', 'print the outputs as JSON on stdout (progress goes to stderr)')
+    .option(
+      '--json',
+      'print the outputs (a workflow: its result) as JSON on stdout (progress goes to stderr)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  weft run pipeline.ts --param day=2026-01-01\n  weft run etl.ts daily -p day=2026-01-01 -p limit=10 --output report --json',
+      [
+        '',
+        'A workflow that sleeps or waits for an event parks; this process keeps waiting and',
+        'resumes it when due (or when `weft event send` from another shell wakes it).',
+        '',
+        'Examples:',
+        '  weft run pipeline.ts --param day=2026-01-01',
+        '  weft run etl.ts daily -p day=2026-01-01 -p limit=10 --output report --json',
+        `  weft run approval.ts --input '{"expenseId":"exp-1","amount":120}'`,
+      ].join('\n'),
     )
     .action(async (file: string, name: string | undefined, flags: RunFlags) =>
       done(await runCommand(file, name, flags)),
@@ -78,26 +94,31 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--db <path>', DB_HELP)
     .option(
       '--status <status>',
-      'only runs with this status (queued, running, succeeded, failed, cancelled…)',
+      'only runs with this status (queued, running, waiting, succeeded, failed, cancelled)',
     )
-    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--name <name>', 'only runs of this pipeline or workflow')
+    .addOption(new Option('--pipeline <name>').hideHelp())
     .option('-n, --limit <n>', 'how many runs (default 20)')
     .option('--json', 'print the runs as JSON')
     .action(async (flags: RunsFlags) => done(await runsCommand(flags)));
 
   program
     .command('show')
-    .description('show a run: params, status, every step with its attempts, errors and logs')
+    .description(
+      'show a run: input, status, every step (a workflow: its journal and child runs) with attempts, errors and logs',
+    )
     .argument('<runId>', 'the run id (see weft runs)')
     .option('--db <path>', DB_HELP)
-    .option('--json', 'print the run, steps, attempts and logs as JSON')
+    .option('--json', 'print the run, steps, attempts, logs (and child runs) as JSON')
     .action(async (runId: string, flags: ShowFlags) => done(await showCommand(runId, flags)));
 
   program
     .command('resume')
-    .description('resume an interrupted run, with the definitions from <file>')
+    .description(
+      'resume an interrupted run (or follow a parked workflow run), with the definitions from <file>',
+    )
     .argument('<runId>', 'the run id (see weft runs --status running)')
-    .argument('<file>', 'TypeScript file exporting the run’s pipeline')
+    .argument('<file>', 'TypeScript file exporting the run’s pipeline or workflow')
     .option('--db <path>', DB_HELP)
     .option('-c, --concurrency <n>', 'most steps running at once (default 16)')
     .option('--json', 'print the outputs as JSON on stdout (progress goes to stderr)')
@@ -107,7 +128,7 @@ export function buildProgram(done: (code: number) => void): Command {
 
   program
     .command('graph')
-    .description('print a pipeline’s DAG as Mermaid (default) or Graphviz DOT')
+    .description('print a pipeline’s DAG as Mermaid (default) or Graphviz DOT (not for workflows)')
     .argument('<file>', 'TypeScript file exporting the pipeline')
     .argument('[pipeline]', 'pipeline name (optional when the file has one)')
     .option('-f, --format <format>', 'mermaid or dot', 'mermaid')
@@ -117,6 +138,24 @@ export function buildProgram(done: (code: number) => void): Command {
     )
     .action(async (file: string, name: string | undefined, flags: GraphFlags) =>
       done(await graphCommand(file, name, flags)),
+    );
+
+  const event = program.command('event').description('send events to workflows');
+  event
+    .command('send')
+    .description('send an event: wakes the workflow runs waiting for it, wherever they run')
+    .argument('<type>', 'the event type, as in ctx.waitForEvent(…, { event })')
+    .option('-d, --data <json>', 'the payload, as JSON (default null)')
+    .option('-k, --key <key>', 'deliver to waits for this key, even one that begins later')
+    .option('--idempotency-key <key>', 'send at most once per key: a repeat sends nothing')
+    .option('--db <path>', DB_HELP)
+    .option('--json', 'print the event id and the runs it woke as JSON')
+    .addHelpText(
+      'after',
+      `\nExample:\n  weft event send expense.decided --key exp-1 --data '{"approved":true}'`,
+    )
+    .action(async (type: string, flags: EventSendFlags) =>
+      done(await eventSendCommand(type, flags)),
     );
 
   return program;
@@ -157,7 +196,7 @@ function withParamHint(error: Error): string {
   const names = [...new Set(issues.map((i) => i.path[0]).filter((p) => p !== undefined))];
   return names.length
     ? `${error.message}; fix with ${names.map((n) => `--param ${n}=…`).join(' ')}`
-    : error.message;
+    : `${error.message}; fix with --input '<json>'`;
 }
 
 function causeStack(error: Error): string {

@@ -28,7 +28,7 @@ export interface ProgressView {
   /** Prints a message line (above the live block on a terminal). */
   note(text: string): void;
   /** Reconciles with the store's final step records, draws the last frame, and stops. */
-  finish(steps: readonly StepRecord[]): void;
+  finish(steps: readonly StepRecord[]): void | Promise<void>;
   /** Stops drawing at once (second Ctrl-C): restores the cursor. */
   abort(): void;
 }
@@ -56,7 +56,7 @@ function attemptText(n: NodeView, attempt = n.attempt): string {
     : `attempt ${attempt}`;
 }
 
-function logLine(c: Colors, event: Extract<EngineEvent, { type: 'log' }>): string {
+export function logLine(c: Colors, event: Extract<EngineEvent, { type: 'log' }>): string {
   const level = event.level === 'info' ? '' : `${event.level}: `;
   const paint =
     event.level === 'error' ? c.red : event.level === 'warn' ? c.yellow : (s: string) => s;
@@ -139,15 +139,18 @@ class PlainView implements ProgressView {
 
 // ---------------------------------------------------------------------------------------------
 
-const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const FRAME_MS = 100;
+export const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+export const FRAME_MS = 100;
 const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
 
-class LiveView implements ProgressView {
-  readonly #model: ProgressModel;
-  readonly #out: NodeJS.WriteStream;
-  readonly #c: Colors;
+/**
+ * A block of status lines redrawn in place on a terminal (at most ten times a second), with
+ * lines printed above it scrolling away. `block` draws the status lines for a moment.
+ */
+export class LiveScreen {
+  readonly out: NodeJS.WriteStream;
+  readonly #block: (now: number) => string[];
   readonly #timer: NodeJS.Timeout;
   /** Lines printed above the block since the last frame. */
   #pending: string[] = [];
@@ -155,52 +158,34 @@ class LiveView implements ProgressView {
   #drawn = 0;
   #stopped = false;
 
-  constructor(model: ProgressModel, out: NodeJS.WriteStream) {
-    this.#model = model;
-    this.#out = out;
-    this.#c = colorsFor(out);
+  constructor(out: NodeJS.WriteStream, block: (now: number) => string[]) {
+    this.out = out;
+    this.#block = block;
     out.write(HIDE_CURSOR);
     // Whatever ends the process (an error, a second Ctrl-C), the cursor comes back.
     process.once('exit', this.#restoreCursor);
-    this.#timer = setInterval(() => this.#frame(), FRAME_MS);
+    this.#timer = setInterval(() => this.frame(), FRAME_MS);
     this.#timer.unref();
-    this.#frame();
   }
 
-  onEvent(event: EngineEvent): void {
-    if (this.#stopped || event.runId !== this.#model.runId) return;
-    if (event.type === 'log') this.#pending.push(logLine(this.#c, event));
-    else if (event.type === 'step') {
-      const change = this.#model.apply(event);
-      if (change?.kind === 'retry' && change.step !== change.node.name) {
-        this.#pending.push(
-          `${this.#c.dim(clockTime(change.at))} ${this.#c.bold(change.step)} ${this.#c.yellow('retrying')}: ${change.error?.message ?? ''}`,
-        );
-      } else if (change?.kind === 'item-failed') {
-        this.#pending.push(
-          `${this.#c.dim(clockTime(change.at))} ${this.#c.bold(change.step)} ${this.#c.red('failed')}: ${change.error?.message ?? ''}`,
-        );
-      }
-    }
+  get stopped(): boolean {
+    return this.#stopped;
   }
 
-  note(text: string): void {
-    this.#pending.push(text);
-    this.#frame();
+  /** Prints a line above the block at the next frame. */
+  print(line: string): void {
+    this.#pending.push(line);
   }
 
-  finish(steps: readonly StepRecord[]): void {
+  /** Draws the final frame and stops. */
+  stop(): void {
     if (this.#stopped) return;
-    this.#model.refresh(steps);
-    this.#frame();
-    this.#stop();
+    this.frame();
+    this.abort();
   }
 
+  /** Stops drawing at once; restores the cursor. */
   abort(): void {
-    this.#stop();
-  }
-
-  #stop(): void {
     this.#stopped = true;
     clearInterval(this.#timer);
     process.off('exit', this.#restoreCursor);
@@ -208,19 +193,66 @@ class LiveView implements ProgressView {
   }
 
   readonly #restoreCursor = (): void => {
-    this.#out.write(SHOW_CURSOR);
+    this.out.write(SHOW_CURSOR);
   };
 
-  #frame(): void {
+  frame(): void {
     if (this.#stopped) return;
-    const width = Math.max(20, (this.#out.columns || 80) - 1);
+    const width = Math.max(20, (this.out.columns || 80) - 1);
     let text = this.#drawn > 0 ? `\x1b[${this.#drawn}A\r\x1b[J` : '';
     for (const line of this.#pending) text += `${line}\n`;
     this.#pending = [];
     const block = this.#block(Date.now());
     for (const line of block) text += `${fitWidth(line, width)}\n`;
     this.#drawn = block.length;
-    this.#out.write(text);
+    this.out.write(text);
+  }
+}
+
+class LiveView implements ProgressView {
+  readonly #model: ProgressModel;
+  readonly #out: NodeJS.WriteStream;
+  readonly #c: Colors;
+  readonly #screen: LiveScreen;
+
+  constructor(model: ProgressModel, out: NodeJS.WriteStream) {
+    this.#model = model;
+    this.#out = out;
+    this.#c = colorsFor(out);
+    this.#screen = new LiveScreen(out, (now) => this.#block(now));
+    this.#screen.frame();
+  }
+
+  onEvent(event: EngineEvent): void {
+    if (this.#screen.stopped || event.runId !== this.#model.runId) return;
+    if (event.type === 'log') this.#screen.print(logLine(this.#c, event));
+    else if (event.type === 'step') {
+      const change = this.#model.apply(event);
+      if (change?.kind === 'retry' && change.step !== change.node.name) {
+        this.#screen.print(
+          `${this.#c.dim(clockTime(change.at))} ${this.#c.bold(change.step)} ${this.#c.yellow('retrying')}: ${change.error?.message ?? ''}`,
+        );
+      } else if (change?.kind === 'item-failed') {
+        this.#screen.print(
+          `${this.#c.dim(clockTime(change.at))} ${this.#c.bold(change.step)} ${this.#c.red('failed')}: ${change.error?.message ?? ''}`,
+        );
+      }
+    }
+  }
+
+  note(text: string): void {
+    this.#screen.print(text);
+    this.#screen.frame();
+  }
+
+  finish(steps: readonly StepRecord[]): void {
+    if (this.#screen.stopped) return;
+    this.#model.refresh(steps);
+    this.#screen.stop();
+  }
+
+  abort(): void {
+    this.#screen.abort();
   }
 
   #block(now: number): string[] {

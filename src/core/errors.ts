@@ -176,3 +176,27 @@ export function isRetryable(error: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * On resume, the workflow asked for a different step than its journal recorded at that
+ * position: the code changed while the run was in progress, or depends on something that
+ * differs between executions in a way that changes which steps run.
+ */
+export class NonDeterminismError extends WeftError {
+  readonly retryable = false;
+  readonly runId: string;
+  readonly position: number;
+  readonly expected: string;
+  readonly actual: string;
+  constructor(runId: string, position: number, expected: string, actual: string) {
+    super(
+      'non_determinism',
+      `run ${runId}: at position ${position} the journal has ${expected} but the workflow now asks for ${actual}; ` +
+        'the steps a run asks for must come in the same order on every replay (keep old code paths for runs in progress, or cancel and restart them)',
+    );
+    this.runId = runId;
+    this.position = position;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

@@ -16,7 +16,7 @@
  * ```
  */
 import { systemClock, type Clock } from '../core/clock.js';
-import { encode, type Encoded } from '../core/codec.js';
+import { decode, encode, type Encoded } from '../core/codec.js';
 import {
   CancelledError,
   ConfigError,
@@ -29,16 +29,26 @@ import { newId } from '../core/ids.js';
 import { Limiter } from '../core/limiter.js';
 import { isTerminalRun, type RunStatus } from '../core/states.js';
 import { validateInput } from '../sdk/params.js';
-import { upstreamOf } from '../sdk/pipeline.js';
+import { upstreamOf, type AnyPipeline } from '../sdk/pipeline.js';
 import { planRun } from '../sdk/plan.js';
+import type { AnyWorkflow } from '../sdk/workflow.js';
 import type { Store } from '../store/contract/store.js';
-import type { ClaimedStep, NewStep, RunRecord, TransitionResult } from '../store/contract/types.js';
+import {
+  WORKFLOW_STEP_KEY,
+  type ClaimedStep,
+  type CompleteStep,
+  type EventRecord,
+  type NewStep,
+  type RunRecord,
+  type TransitionResult,
+} from '../store/contract/types.js';
 import type { EngineEvent, EngineListener, FaultHook, FaultPoint } from './events.js';
 import { installConsoleCapture } from './log-capture.js';
 import { Registry, type Definition } from './registry.js';
 import { RunContext } from './run-context.js';
 import { runPipelineStep, type ActiveStep } from './step-runner.js';
 import { isWorkerDead, thisHost } from './worker-identity.js';
+import { runWorkflowStep } from './workflow-runner.js';
 
 export type EngineState = 'created' | 'running' | 'stopping' | 'stopped';
 
@@ -101,6 +111,8 @@ export class Engine {
   readonly #listeners = new Set<EngineListener>();
   readonly #active = new Map<string, ActiveStep>();
   readonly #contexts = new Map<string, RunContext>();
+  /** Runs this process worked on, with their definition, until they finish. */
+  readonly #runsSeen = new Map<string, string>();
   readonly #waiters = new Map<string, ((run: RunRecord) => void)[]>();
   readonly #stopController = new AbortController();
   #kicked = false;
@@ -108,6 +120,13 @@ export class Engine {
   #loop: Promise<void> | null = null;
   #heartbeat: Promise<void> | null = null;
   #settled: (() => void) | null = null;
+  /** Completions waiting for the next group commit. */
+  #commitQueue: {
+    input: CompleteStep;
+    resolve: (result: TransitionResult) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  #commitScheduled = false;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -218,15 +237,50 @@ export class Engine {
   async submit(target: Definition | string, options: SubmitOptions = {}): Promise<RunRecord> {
     const definition = typeof target === 'string' ? this.registry.get(target) : target;
     if (!this.registry.has(definition.name)) this.registry.add(definition);
+    const priority = options.priority ?? 0;
+    const planned =
+      definition.kind === 'workflow'
+        ? this.#planWorkflow(definition, options, priority)
+        : this.#planPipeline(definition, options, priority);
+    const now = this.clock.now();
+    const { run, created } = await this.store.createRun(
+      {
+        id: newId('run', now),
+        kind: definition.kind,
+        definition: definition.name,
+        input: encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params'),
+        outputs: definition.kind === 'pipeline' && options.outputs ? [...options.outputs] : [],
+        trigger: options.trigger ?? 'api',
+        parentRunId: options.parentRunId ?? null,
+        idempotencyKey: options.idempotencyKey ?? null,
+        tags: options.tags ?? [],
+        priority,
+        createdAt: now,
+      },
+      planned.steps,
+    );
+    if (!isTerminalRun(run.status)) this.#ownRuns.add(run.id);
+    if (created)
+      this.emit({
+        type: 'run',
+        runId: run.id,
+        definition: run.definition,
+        status: run.status,
+        at: now,
+      });
+    this.#wake();
+    return run;
+  }
+
+  #planPipeline(definition: AnyPipeline, options: SubmitOptions, priority: number) {
     const spec = definition.spec;
-    const params = validateInput(
+    const input = validateInput(
       `pipeline ${spec.name}: invalid params`,
       spec.params,
       options.params,
     );
     const overrides = options.overrides ?? {};
     const plan = planRun(spec, options.outputs, Object.keys(overrides));
-    const priority = options.priority ?? 0;
     const steps: NewStep[] = [];
     for (const name of plan.overridden) {
       steps.push({
@@ -246,34 +300,25 @@ export class Engine {
         priority: priority + node.policy.priority,
       });
     }
-    const now = this.clock.now();
-    const { run, created } = await this.store.createRun(
-      {
-        id: newId('run', now),
-        kind: 'pipeline',
-        definition: spec.name,
-        input: encode(params, 'params'),
-        outputs: options.outputs ? [...options.outputs] : [],
-        trigger: options.trigger ?? 'api',
-        parentRunId: options.parentRunId ?? null,
-        idempotencyKey: options.idempotencyKey ?? null,
-        tags: options.tags ?? [],
-        priority,
-        createdAt: now,
-      },
-      steps,
+    return { input, steps };
+  }
+
+  #planWorkflow(definition: AnyWorkflow, options: SubmitOptions, priority: number) {
+    if (options.outputs || options.overrides) {
+      throw new ConfigError(
+        'invalid_option',
+        `workflow ${definition.name}: outputs and overrides apply to pipelines only`,
+      );
+    }
+    const input = validateInput(
+      `workflow ${definition.name}: invalid input`,
+      definition.input,
+      options.params,
     );
-    if (!isTerminalRun(run.status)) this.#ownRuns.add(run.id);
-    if (created)
-      this.emit({
-        type: 'run',
-        runId: run.id,
-        definition: run.definition,
-        status: run.status,
-        at: now,
-      });
-    this.#wake();
-    return run;
+    const steps: NewStep[] = [
+      { key: WORKFLOW_STEP_KEY, node: definition.name, dependsOn: [], kind: 'run', priority },
+    ];
+    return { input, steps };
   }
 
   /** Resolves with the run once it has finished (succeeded, failed or cancelled). */
@@ -317,7 +362,14 @@ export class Engine {
         `run ${runId} is ${run.status}; wait for it to finish first`,
       );
     }
+    if (run.kind === 'workflow') return { result: await this.#workflowResult(runId) };
     const definition = this.registry.get(run.definition);
+    if (definition.kind !== 'pipeline') {
+      throw new WeftError(
+        'definition_mismatch',
+        `run ${runId}: ${run.definition} is not a pipeline here`,
+      );
+    }
     const context = new RunContext(this.store, run, definition.spec);
     const names = run.outputs.length
       ? run.outputs
@@ -325,6 +377,46 @@ export class Engine {
     const out: Record<string, unknown> = {};
     for (const name of names) out[name] = await context.value(name);
     return out;
+  }
+
+  /**
+   * What a finished run produced: a workflow's return value, or a pipeline's outputs (as
+   * {@link outputs}). Rejects like {@link outputs} for a failed or cancelled run.
+   */
+  async result(runId: string): Promise<unknown> {
+    const outputs = await this.outputs(runId);
+    const run = await this.store.getRun(runId);
+    return run?.kind === 'workflow' ? outputs.result : outputs;
+  }
+
+  async #workflowResult(runId: string): Promise<unknown> {
+    const step = await this.store.getStep(runId, WORKFLOW_STEP_KEY);
+    return step?.output == null ? undefined : decode(step.output);
+  }
+
+  /**
+   * Sends an event: wakes workflow runs waiting for it (see `ctx.waitForEvent`). With an
+   * `idempotencyKey` already used, nothing happens again and the first event is returned.
+   */
+  async sendEvent(
+    type: string,
+    payload?: unknown,
+    options: { key?: string; idempotencyKey?: string } = {},
+  ): Promise<{ event: EventRecord; created: boolean; woken: string[] }> {
+    if (typeof type !== 'string' || type.length === 0) {
+      throw new ConfigError('invalid_event', 'an event needs a type (a non-empty string)');
+    }
+    const now = this.clock.now();
+    const result = await this.store.sendEvent({
+      id: newId('evt', now),
+      type,
+      key: options.key ?? null,
+      payload: encode(payload, `payload of event ${type}`),
+      idempotencyKey: options.idempotencyKey ?? null,
+      sentAt: now,
+    });
+    if (result.woken.length) this.#wake();
+    return result;
   }
 
   /** Submits, waits, and returns the outputs (or rejects like {@link outputs}). */
@@ -344,6 +436,13 @@ export class Engine {
     const { running } = await this.store.cancelRun(runId, this.clock.now(), reason);
     for (const key of running)
       this.#active.get(activeId(runId, key))?.controller.abort(new CancelledError(`step ${key}`));
+    // Child runs were cancelled with it: abort what this process runs of them too.
+    const others = new Set([...this.#active.values()].map((a) => a.claimed.runId));
+    others.delete(runId);
+    for (const other of others) {
+      const r = await this.store.getRun(other);
+      if (r?.status === 'cancelled') this.#runSettled(other, 'cancelled', r.definition);
+    }
     const run = (await this.store.getRun(runId))!;
     this.#runSettled(runId, run.status, run.definition);
     return run;
@@ -393,8 +492,9 @@ export class Engine {
   }
 
   async #runLoop(): Promise<void> {
-    const definitions = this.registry.names();
     while (this.#state === 'running') {
+      // Read each time: `submit` registers definitions it meets (a workflow's child runs).
+      const definitions = this.registry.names();
       this.#kicked = false;
       const free = this.concurrency - this.#active.size;
       let claimed: ClaimedStep[] = [];
@@ -530,8 +630,20 @@ export class Engine {
   async #execute(active: ActiveStep): Promise<boolean> {
     const { claimed } = active;
     try {
-      const context = await this.#context(claimed.runId);
-      const result = await runPipelineStep(this, context, active);
+      let result: TransitionResult | null;
+      if (claimed.kind === 'workflow') {
+        const definition = this.registry.get(claimed.definition);
+        if (definition.kind !== 'workflow') {
+          throw new WeftError(
+            'definition_mismatch',
+            `${claimed.definition} is not a workflow here`,
+          );
+        }
+        this.#seen(claimed.runId, claimed.definition);
+        result = await runWorkflowStep(this, active, definition);
+      } else {
+        result = await runPipelineStep(this, await this.#context(claimed.runId), active);
+      }
       if (!result) return false;
       this.afterTransition(claimed.runId, result);
       return result.claimed.length > 0 && !result.queuedMore;
@@ -548,9 +660,15 @@ export class Engine {
     }
     if (result.queuedMore) this.#wake();
     if (isTerminalRun(result.runStatus)) {
-      const definition = this.#contexts.get(runId)?.spec.name ?? '';
-      this.#runSettled(runId, result.runStatus, definition);
+      this.#runSettled(runId, result.runStatus, this.#runsSeen.get(runId) ?? '');
     }
+  }
+
+  /** Notes a run this process works on; the first time, reports it running. */
+  #seen(runId: string, definition: string): void {
+    if (this.#runsSeen.has(runId)) return;
+    this.#runsSeen.set(runId, definition);
+    this.emit({ type: 'run', runId, definition, status: 'running', at: this.clock.now() });
   }
 
   async #context(runId: string): Promise<RunContext> {
@@ -559,22 +677,20 @@ export class Engine {
     const run = await this.store.getRun(runId);
     if (!run) throw new NotFoundError('run', runId);
     const definition = this.registry.get(run.definition);
+    if (definition.kind !== 'pipeline') {
+      throw new WeftError('definition_mismatch', `${run.definition} is not a pipeline here`);
+    }
     context = new RunContext(this.store, run, definition.spec);
     this.#contexts.set(runId, context);
-    this.emit({
-      type: 'run',
-      runId,
-      definition: run.definition,
-      status: 'running',
-      at: this.clock.now(),
-    });
+    this.#seen(runId, run.definition);
     return context;
   }
 
   #runSettled(runId: string, status: RunStatus, definition: string): void {
     if (!isTerminalRun(status)) return;
     this.#ownRuns.delete(runId);
-    const hadContext = this.#contexts.delete(runId);
+    this.#contexts.delete(runId);
+    const hadContext = this.#runsSeen.delete(runId);
     for (const a of this.#active.values()) {
       if (a.claimed.runId === runId)
         a.controller.abort(new CancelledError(`step ${a.claimed.key}`));
@@ -605,6 +721,49 @@ export class Engine {
     process.emitWarning(
       `weft worker ${this.workerId}: ${(error as Error)?.stack ?? String(error)}`,
     );
+  }
+
+  /**
+   * @internal Records a step's result. Results that arrive in the same turn of the event loop
+   * (fan-out items, parallel branches) share one transaction: a group commit. A lone step
+   * (a chain) commits at once. The last completion of a batch claims the work the batch made
+   * ready, up to the slots the batch frees.
+   */
+  commitCompletion(input: Omit<CompleteStep, 'claimNext'>): Promise<TransitionResult> {
+    return new Promise((resolve, reject) => {
+      this.#commitQueue.push({ input, resolve, reject });
+      if (this.#commitQueue.length === 1 && this.#active.size <= 1) {
+        void this.#flushCommits();
+      } else if (!this.#commitScheduled) {
+        this.#commitScheduled = true;
+        setImmediate(() => {
+          this.#commitScheduled = false;
+          void this.#flushCommits();
+        });
+      }
+    });
+  }
+
+  async #flushCommits(): Promise<void> {
+    const batch = this.#commitQueue.splice(0);
+    if (batch.length === 0) return;
+    const free = this.concurrency - this.#active.size + batch.length;
+    const inputs = batch.map((b) => b.input);
+    if (free > 0 && this.#state === 'running') {
+      inputs[inputs.length - 1] = {
+        ...inputs[inputs.length - 1]!,
+        claimNext: { limit: free, leaseMs: this.leaseMs },
+      };
+    }
+    try {
+      const results =
+        inputs.length === 1
+          ? [await this.store.completeStep(inputs[0]!)]
+          : await this.store.completeSteps(inputs);
+      results.forEach((r, i) => batch[i]!.resolve(r));
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    }
   }
 
   /** @internal Encodes a step output under this engine's size limit. */

@@ -2,9 +2,18 @@
 import type { SerializedError } from '../core/errors.js';
 import type { LogLevel } from '../core/log.js';
 import type { RunStatus, StepStatus } from '../core/states.js';
+import type { WaitInfo } from '../store/contract/types.js';
 
 export type EngineEvent =
-  | { type: 'run'; runId: string; definition: string; status: RunStatus; at: number }
+  | {
+      type: 'run';
+      runId: string;
+      definition: string;
+      status: RunStatus;
+      at: number;
+      /** For a parked workflow (`waiting`): what it waits for. */
+      waitingFor?: WaitInfo;
+    }
   | {
       type: 'step';
       runId: string;

@@ -3,8 +3,10 @@
  */
 import { ConfigError, NotFoundError } from '../core/errors.js';
 import { isPipeline, suggestName, type AnyPipeline } from '../sdk/pipeline.js';
+import { isWorkflow, type AnyWorkflow } from '../sdk/workflow.js';
 
-export type Definition = AnyPipeline;
+/** Something an engine runs: a pipeline or a workflow. */
+export type Definition = AnyPipeline | AnyWorkflow;
 
 export class Registry {
   readonly #byName = new Map<string, Definition>();
@@ -13,11 +15,13 @@ export class Registry {
     for (const d of definitions) this.add(d);
   }
 
-  /** Every pipeline among a module's exports (`import * as mod`), in export order. */
+  /** Every pipeline and workflow among a module's exports (`import * as mod`), in order. */
   static fromModule(module: Record<string, unknown>): Registry {
     const registry = new Registry();
     for (const value of Object.values(module)) {
-      if (isPipeline(value) && !registry.has(value.name)) registry.add(value);
+      if ((isPipeline(value) || isWorkflow(value)) && !registry.has(value.name)) {
+        registry.add(value);
+      }
     }
     return registry;
   }
@@ -27,7 +31,7 @@ export class Registry {
     if (existing && existing !== definition) {
       throw new ConfigError(
         'duplicate_definition',
-        `two definitions are named "${definition.name}"; give each pipeline a unique name`,
+        `two definitions are named "${definition.name}"; give each pipeline and workflow a unique name`,
       );
     }
     this.#byName.set(definition.name, definition);
@@ -42,7 +46,7 @@ export class Registry {
     if (!d) {
       const known = [...this.#byName.keys()];
       throw new NotFoundError(
-        'pipeline',
+        'pipeline or workflow',
         name,
         known.length
           ? `known: ${known.join(', ')}${suggestName(name, known)}`

@@ -148,14 +148,11 @@ export async function runPipelineStep(
     return fail(engine, active, error, node);
   }
   await fault(engine, 'beforeCommit', c);
-  const free = engine.concurrency - engine.activeCount + 1;
-  const result = await engine.store.completeStep({
+  const result = await engine.commitCompletion({
     ...ref,
     output: encoded,
     now: engine.clock.now(),
     logs: active.logs.splice(0),
-    claimNext:
-      free > 0 && engine.state === 'running' ? { limit: free, leaseMs: engine.leaseMs } : undefined,
   });
   await fault(engine, 'afterCommit', c);
   if (result.applied) {
@@ -199,7 +196,7 @@ async function fail(
     error: serialized,
     now,
     retryAt,
-    failFast: engine.registry.has(c.definition) && engine.registry.get(c.definition).spec.failFast,
+    failFast: failFastOf(engine, c.definition),
     logs: active.logs.splice(0),
   });
   if (result.applied) {
@@ -221,4 +218,10 @@ async function fail(
     });
   }
   return result;
+}
+
+function failFastOf(engine: Engine, definition: string): boolean {
+  if (!engine.registry.has(definition)) return false;
+  const d = engine.registry.get(definition);
+  return d.kind === 'pipeline' && d.spec.failFast;
 }

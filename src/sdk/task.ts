@@ -41,6 +41,18 @@ export type AnyTask = Task<never, unknown>;
 
 const TASK = Symbol.for('weft.task');
 
+/**
+ * @internal Lets the engine turn a task call inside a workflow into a journaled step. Returns
+ * undefined to let the call run as a plain function.
+ */
+export type TaskCallHook = (task: AnyTask, input: unknown) => Promise<unknown> | undefined;
+let taskCallHook: TaskCallHook | null = null;
+
+/** @internal Installed by the engine. */
+export function setTaskCallHook(hook: TaskCallHook | null): void {
+  taskCallHook = hook;
+}
+
 const NAME_PATTERN = /^[A-Za-z_][\w.-]*$/;
 
 /** Throws unless `name` can name a task, node, pipeline or workflow. */
@@ -75,8 +87,12 @@ export function task<I, O>(
     );
   }
   const policy = resolvePolicy(`task ${name}`, options);
-  const call = (input: I) => Promise.resolve().then(() => fn(input, plainContext()));
-  return Object.assign(call, {
+  const call = (input: I): Promise<O> => {
+    const hooked = taskCallHook?.(self as unknown as AnyTask, input);
+    if (hooked) return hooked as Promise<O>;
+    return Promise.resolve().then(() => fn(input, plainContext()));
+  };
+  const self = Object.assign(call, {
     kind: 'task' as const,
     taskName: name,
     fn,
@@ -84,7 +100,8 @@ export function task<I, O>(
     options,
     description: options.description,
     [TASK]: true,
-  }) as unknown as Task<I, O>;
+  });
+  return self as unknown as Task<I, O>;
 }
 
 export function isTask(value: unknown): value is AnyTask {

@@ -23,26 +23,72 @@ export function weft(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
+  return spawnWeft(args, options).done;
+}
+
+/** A `weft` process still running: its output so far, and its result once it exits. */
+export interface RunningCli {
+  output(): { stdout: string; stderr: string };
+  /** Resolves once `stdout` matches `pattern` (with the match), or rejects if the process exits first. */
+  waitFor(pattern: RegExp): Promise<RegExpExecArray>;
+  kill(): void;
+  done: Promise<CliResult>;
+}
+
+export function spawnWeft(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): RunningCli {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
   delete env.FORCE_COLOR;
   delete env.WEFT_DB;
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=weft-source', '--import', TSX, MAIN, ...args],
-      {
-        cwd: options.cwd ?? ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const child = spawn(
+    process.execPath,
+    ['--conditions=weft-source', '--import', TSX, MAIN, ...args],
+    {
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  const watchers: (() => void)[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    for (const w of [...watchers]) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<CliResult>((resolvePromise, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
+  return {
+    output: () => ({ stdout, stderr }),
+    waitFor: (pattern) =>
+      new Promise((resolvePromise, reject) => {
+        const check = () => {
+          const match = pattern.exec(stdout);
+          if (!match) return false;
+          watchers.splice(watchers.indexOf(check), 1);
+          resolvePromise(match);
+          return true;
+        };
+        watchers.push(check);
+        if (check()) return;
+        void done.then((r) => {
+          if (!pattern.exec(stdout)) {
+            reject(
+              new Error(
+                `weft exited (${r.code ?? r.signal}) before printing ${pattern}:\n${stdout}${stderr}`,
+              ),
+            );
+          }
+        });
+      }),
+    kill: () => child.kill('SIGKILL'),
+    done,
+  };
 }
 
 /** A fresh temporary directory; `cleanup` removes it. */

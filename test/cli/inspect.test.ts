@@ -25,12 +25,14 @@ describe('weft runs and weft show', () => {
 
     expect(table.code).toBe(0);
     const rows = table.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^ID +PIPELINE +STATUS +STARTED +DURATION$/);
+    expect(rows[0]).toMatch(/^ID +KIND +NAME +STATUS +STARTED +DURATION$/);
     // Newest first.
     expect(rows[1]).toMatch(
-      new RegExp(`^${okId} +basic +succeeded +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +\\d+ ms$`),
+      new RegExp(
+        `^${okId} +pipeline +basic +succeeded +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +\\d+ ms$`,
+      ),
     );
-    expect(rows[2]).toMatch(new RegExp(`^${failedId} +failing +failed +`));
+    expect(rows[2]).toMatch(new RegExp(`^${failedId} +pipeline +failing +failed +`));
 
     expect(json.code).toBe(0);
     const listed = JSON.parse(json.stdout) as { id: string; status: string; params: unknown }[];

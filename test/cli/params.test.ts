@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseParams, splitParams } from '../../src/cli/params.js';
+import { parseInput, parseParams, splitParams } from '../../src/cli/params.js';
 import { UsageError } from '../../src/cli/usage-error.js';
-import { pipeline } from '../../src/index.js';
+import { pipeline, workflow } from '../../src/index.js';
 
 const withParams = (params: z.ZodObject) =>
-  pipeline('p', { params }, (p) => ({ x: p.node('x', {}, () => 1) })).spec;
+  pipeline('p', { params }, (p) => ({ x: p.node('x', {}, () => 1) }));
 
 describe('--param coercion by the params schema', () => {
   const spec = withParams(
@@ -65,8 +65,51 @@ describe('--param coercion by the params schema', () => {
       /has no param "nn"; its params are: day, n, flag/,
     );
     expect(() => parseParams(spec, ['n=1', 'n=2'])).toThrow(/--param n is given twice/);
-    expect(() => parseParams(pipeline('q', { a: () => 1 }).spec, ['a=1'])).toThrow(
-      /takes no params/,
+    expect(() => parseParams(pipeline('q', { a: () => 1 }), ['a=1'])).toThrow(/takes no params/);
+  });
+});
+
+describe('workflow input from --param and --input', () => {
+  const wf = workflow(
+    'approve',
+    {
+      input: z.object({ id: z.string(), amount: z.number(), urgent: z.boolean().default(false) }),
+    },
+    async (_ctx, input) => input.id,
+  );
+
+  it('coerces --param fields by the input schema, like pipeline params', () => {
+    expect(parseInput(wf, { param: ['id=007', 'amount=12.5'] })).toEqual({
+      id: '007',
+      amount: 12.5,
+    });
+  });
+
+  it('takes the whole input as JSON with --input, with --param fields on top', () => {
+    expect(parseInput(wf, { input: '{"id":"a","amount":1}' })).toEqual({ id: 'a', amount: 1 });
+    expect(parseInput(wf, { input: '{"id":"a","amount":1}', param: ['amount=2'] })).toEqual({
+      id: 'a',
+      amount: 2,
+    });
+    expect(parseInput(wf, {})).toBeUndefined();
+  });
+
+  it('names the workflow and its fields in errors', () => {
+    expect(() => parseInput(wf, { param: ['amt=1'] })).toThrow(
+      /^workflow approve has no input field "amt"; its input fields are: id, amount, urgent$/,
+    );
+    expect(() => parseInput(wf, { input: '{id:1}' })).toThrow(/^--input is not valid JSON \(/);
+    const noInput = workflow('none', {}, async () => 1);
+    expect(() => parseInput(noInput, { param: ['a=1'] })).toThrow(
+      /^workflow none takes no input fields; remove --param a=…$/,
+    );
+    const scalar = workflow('scalar', { input: z.number() }, async (_ctx, n) => n);
+    expect(parseInput(scalar, { input: '42' })).toBe(42);
+    expect(() => parseInput(scalar, { param: ['n=1'] })).toThrow(
+      /takes an input that is not an object; pass it whole as JSON with --input/,
+    );
+    expect(() => parseInput(wf, { input: '[1]', param: ['id=x'] })).toThrow(
+      /--param needs an object input, but --input is \[1\]/,
     );
   });
 });

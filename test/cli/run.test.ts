@@ -120,9 +120,9 @@ describe.concurrent('usage errors: one line on stderr, exit code 2, no stack', (
       /^weft: file test\/fixtures\/cli\/missing\.ts not found/,
     ],
     [
-      'a file without pipelines',
+      'a file without pipelines or workflows',
       ['run', fixture('empty.ts')],
-      /^weft: .*empty\.ts exports no pipeline; export one/,
+      /^weft: .*empty\.ts exports no pipeline or workflow; export one/,
     ],
     [
       'an unknown pipeline',

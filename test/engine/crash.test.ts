@@ -1,29 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { countLines, runFixture } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runner(args: string[]) {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=weft-source', '--import', 'tsx', 'test/fixtures/crash-runner.ts', ...args],
-    { encoding: 'utf8', timeout: 60_000 },
-  );
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-function counts(file: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
-    out[line] = (out[line] ?? 0) + 1;
-  }
-  return out;
-}
+const runner = (args: string[]) => runFixture('crash-runner.ts', ['crashy', ...args]);
+const counts = countLines;
 
 const ALL = ['a', 'b', 'c[0]', 'c[1]', 'c[2]', 'c[3]', 'side', 'd'];
 // c = [0, 2, 4, 6] + 1 each = [1, 3, 5, 7] → 16; side = 20 → d = 36.
@@ -57,10 +43,10 @@ describe('SIGKILL in the middle of a run, then a new process resumes it', () => 
     expect(second.status, second.stderr).toBe(0);
     const result = JSON.parse(second.stdout.trim().split('\n').pop()!) as {
       status: string;
-      outputs: { d: number };
+      result: { d: number };
     };
     expect(result.status).toBe('succeeded');
-    expect(result.outputs.d).toBe(EXPECTED_D);
+    expect(result.result.d).toBe(EXPECTED_D);
 
     // Completed nodes never ran again; only the node killed between its work and its commit
     // ran twice (at-least-once around the crash point).

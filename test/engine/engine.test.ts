@@ -8,32 +8,11 @@ import {
   TimeoutError,
 } from '../../src/core/errors.js';
 import { map, node, pipeline, task, type TaskContext } from '../../src/index.js';
-import { startEngine } from './helpers.js';
+import { advanceUntil, engineScope } from './helpers.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!();
-});
-
-async function engineFor(...args: Parameters<typeof startEngine>) {
-  const e = await startEngine(...args);
-  closers.push(e.close);
-  return e;
-}
-
-/** Resolves when `check` passes, advancing the manual clock in steps meanwhile. */
-async function advanceUntil(
-  clock: ManualClock,
-  check: () => Promise<boolean>,
-  stepMs = 1000,
-  max = 1000,
-) {
-  for (let i = 0; i < max; i++) {
-    if (await check()) return;
-    await clock.advance(stepMs);
-  }
-  throw new Error('condition never held');
-}
+const scope = engineScope();
+afterEach(() => scope.closeAll());
+const engineFor = scope.engineFor;
 
 interface Sale {
   region: string;

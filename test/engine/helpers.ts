@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ManualClock } from '../../src/core/clock.js';
 import { Engine, type EngineEvent, type EngineOptions } from '../../src/engine/index.js';
 import type { Store } from '../../src/store/contract/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
@@ -42,4 +44,58 @@ export async function startEngine(options: Omit<EngineOptions, 'store'> & { stor
       await temp?.cleanup();
     },
   };
+}
+
+/**
+ * Per-test engines: `engineFor` starts one that `closeAll` (run it in `afterEach`) stops, and
+ * `track` registers any other cleanup.
+ */
+export function engineScope() {
+  const closers: (() => Promise<void>)[] = [];
+  return {
+    track: (close: () => Promise<void>) => {
+      closers.push(close);
+    },
+    engineFor: async (...args: Parameters<typeof startEngine>) => {
+      const e = await startEngine(...args);
+      closers.push(e.close);
+      return e;
+    },
+    closeAll: async () => {
+      while (closers.length) await closers.pop()!();
+    },
+  };
+}
+
+/** Advances the manual clock in steps of `stepMs` until `check` passes. */
+export async function advanceUntil(
+  clock: ManualClock,
+  check: () => Promise<boolean>,
+  stepMs = 1000,
+  max = 2000,
+): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await check()) return;
+    await clock.advance(stepMs);
+  }
+  throw new Error('condition never held');
+}
+
+/** Runs a fixture script under tsx in a child process and waits for it. */
+export function runFixture(script: string, args: string[]) {
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=weft-source', '--import', 'tsx', `test/fixtures/${script}`, ...args],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** How many times each line occurs in a file of side effects. */
+export function countLines(file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    out[line] = (out[line] ?? 0) + 1;
+  }
+  return out;
 }

@@ -10,7 +10,13 @@ import { StoreVersionError } from '../../src/core/errors.js';
 import { describeStoreConformance } from '../../src/store/contract/conformance.js';
 import type { Store } from '../../src/store/contract/store.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { claimCandidatesSql, prepareStatements } from '../../src/store/sqlite/sqlite-statements.js';
+import { shippedMigrations } from '../../src/store/sqlite/sqlite-connect.js';
+import { migrate } from '../../src/store/sqlite/sqlite-migrate.js';
+import {
+  NEVER,
+  claimCandidatesSql,
+  prepareStatements,
+} from '../../src/store/sqlite/sqlite-statements.js';
 
 const run = promisify(execFile);
 
@@ -38,8 +44,9 @@ if (mode === 'migrate') {
   }
   process.exit(0);
 }
-await together('start');
+// Opened (and migrated) before the barrier, so that all start claiming at once.
 const store = SqliteStore.open(path);
+await together('start');
 const claimed = [];
 const deadline = Date.now() + 20_000;
 while (mode === 'work' && Date.now() < deadline) {
@@ -49,10 +56,10 @@ while (mode === 'work' && Date.now() < deadline) {
     const r = await store.completeStep({ runId: c.runId, key: c.key, attempt: c.attempt, workerId: me, output: '1', now: Date.now() });
     if (!r.applied) throw new Error('refused ' + c.key);
   }
-  if (got.length === 0) {
-    if ((await store.getRun('run_race'))?.status === 'succeeded') break;
-    await new Promise((r) => setTimeout(r, 1));
-  }
+  if (got.length === 0 && (await store.getRun('run_race'))?.status === 'succeeded') break;
+  // Yield the CPU between batches: on a small machine one process could otherwise do all the
+  // work before the others are scheduled, and the race would not happen.
+  await new Promise((r) => setTimeout(r, 1));
 }
 await store.close();
 process.stdout.write(JSON.stringify(claimed));
@@ -98,6 +105,8 @@ describe('SqliteStore specifics', () => {
   function freshPath(): string {
     return join(freshDir(), 'nested', 'deeper', 'weft.db');
   }
+
+  const allVersions = shippedMigrations().map((m) => m.version);
 
   function versions(path: string): number[] {
     const db = new Database(path, { readonly: true });
@@ -154,7 +163,7 @@ describe('SqliteStore specifics', () => {
     const b = SqliteStore.open(path);
     await b.migrate();
     await b.close();
-    expect(versions(path)).toEqual([1]);
+    expect(versions(path)).toEqual(allVersions);
   });
 
   it('refuses a database migrated by a newer Weft', async () => {
@@ -205,7 +214,9 @@ describe('SqliteStore specifics', () => {
   it('processes migrating one fresh database at once all succeed, applying each migration once', async () => {
     const path = join(freshDir(), 'weft.db');
     await processes(6, 'migrate', path);
-    for (let round = 0; round < 8; round++) expect(versions(`${path}.${round}`)).toEqual([1]);
+    for (let round = 0; round < 8; round++) {
+      expect(versions(`${path}.${round}`)).toEqual(allVersions);
+    }
   });
 
   it('processes claiming from one database at once never claim a step twice', async () => {
@@ -272,8 +283,108 @@ describe('SqliteStore specifics', () => {
         expect(one).toContain('USING INDEX steps_claim_run');
         expect(one).not.toContain('TEMP B-TREE');
       }
+      // Workflows: waits by event, events by key or time, children, idempotency.
+      expect(plan(statements.nextWakeOf.source)).toContain('steps_wake');
+      expect(plan(statements.keyedWaits.source)).toContain('USING INDEX runs_wait_event');
+      expect(plan(statements.unkeyedWaits.source)).toContain('USING INDEX runs_wait_event');
+      expect(plan(statements.wakeRun.source)).toContain('USING INDEX sqlite_autoindex_steps_1');
+      for (const stmt of [
+        statements.keyedEvents,
+        statements.eventsSince,
+        statements.eventsOfType,
+      ]) {
+        expect(plan(stmt.source)).toMatch(/USING INDEX events_(key|type)/);
+        expect(plan(stmt.source)).not.toContain('TEMP B-TREE');
+      }
+      expect(plan(statements.keyedEvents.source)).toContain('events_key');
+      expect(plan(statements.events.source)).toContain('events_sent');
+      expect(plan(statements.events.source)).not.toContain('TEMP B-TREE');
+      expect(plan(statements.eventByIdempotency.source)).toContain('events_idempotency');
+      expect(plan(statements.childRuns.source)).toContain('USING INDEX runs_parent');
+      expect(plan(statements.childIds.source)).toContain('runs_parent');
     } finally {
       db.close();
     }
+  });
+
+  it('keeps parked runs and journal entries out of the claim index', async () => {
+    const path = freshPath();
+    const store = SqliteStore.open(path);
+    const run = (id: string, kind: 'pipeline' | 'workflow') => ({
+      id,
+      kind,
+      definition: 'wf',
+      input: '{}',
+      outputs: [],
+      trigger: 't',
+      createdAt: 1,
+    });
+    await store.createRun(run('run_1', 'workflow'), [
+      { key: '$run', node: 'wf', dependsOn: [], kind: 'run' },
+    ]);
+    const [c] = await store.claimSteps({ workerId: 'w', limit: 1, now: 2, leaseMs: 100 });
+    const ref = { runId: 'run_1', workerId: 'w', runAttempt: c!.attempt, now: 3 };
+    const entry = {
+      key: 'e',
+      name: 'e',
+      kind: 'step' as const,
+      seq: 0,
+      status: 'queued' as const,
+      output: null,
+      error: null,
+      attempt: 0,
+      startedAt: null,
+      finishedAt: null,
+    };
+    await store.recordEntry({ ...ref, entry });
+    const wait = { kind: 'child' as const, entry: 'c', childRunId: 'run_2' };
+    await store.createRun({ ...run('run_2', 'pipeline'), parentRunId: 'run_1' }, [
+      { key: 'a', node: 'a', dependsOn: [] },
+    ]);
+    await store.parkRun({ ...ref, wakeAt: null, waitingFor: wait });
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const inIndex = (index: string) =>
+        db
+          .prepare(
+            `SELECT run_id || '/' || key FROM steps INDEXED BY ${index} WHERE status = 'queued' AND available_at < 9007199254740991`,
+          )
+          .pluck()
+          .all();
+      expect(inIndex('steps_claim')).toEqual(['run_2/a']);
+      expect(
+        db
+          .prepare('SELECT count(*) FROM steps WHERE status = ? AND available_at = ?')
+          .pluck()
+          .get('queued', NEVER),
+      ).toBe(2);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('upgrades a version 1 database with its runs in place', async () => {
+    const path = join(freshDir(), 'weft.db');
+    const v1 = new Database(path);
+    migrate(
+      v1,
+      shippedMigrations().filter((m) => m.version === 1),
+    );
+    v1.prepare(
+      `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, tags, created_at, updated_at)
+       VALUES ('run_old', 'pipeline', 'etl', 'queued', '{}', '[]', 'cli', '[]', 1, 1)`,
+    ).run();
+    v1.prepare(
+      `INSERT INTO steps (run_id, key, node, status, available_at, queued_at) VALUES ('run_old', 'a', 'a', 'queued', 1, 1)`,
+    ).run();
+    v1.close();
+    const store = SqliteStore.open(path);
+    expect(versions(path)).toEqual(allVersions);
+    expect(await store.getRun('run_old')).toMatchObject({ status: 'queued', waitingFor: null });
+    expect(await store.getStep('run_old', 'a')).toMatchObject({ kind: 'node', seq: null });
+    const claimed = await store.claimSteps({ workerId: 'w', limit: 5, now: 2, leaseMs: 100 });
+    expect(claimed.map((c) => c.key)).toEqual(['a']);
+    await store.close();
   });
 });

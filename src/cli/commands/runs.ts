@@ -1,15 +1,17 @@
-/** `weft runs`: the most recent runs, newest first. */
+/** `weft runs`: the most recent runs of pipelines and workflows, newest first. */
 import { existsSync } from 'node:fs';
-import { decode } from '../../core/codec.js';
 import { RUN_STATUSES, type RunStatus } from '../../core/states.js';
 import { colorsFor, dateTime, duration, paintStatus, table, toJson } from '../format.js';
 import { dbDisplay } from '../follow-run.js';
+import { safeDecode } from '../journal-format.js';
 import { dbPath, openStore } from '../open-store.js';
 import { UsageError } from '../usage-error.js';
 
 export interface RunsFlags {
   db?: string;
   status?: string;
+  name?: string;
+  /** The old spelling of `--name`. */
   pipeline?: string;
   limit?: string;
   json?: boolean;
@@ -18,6 +20,7 @@ export interface RunsFlags {
 export async function runsCommand(flags: RunsFlags): Promise<number> {
   const status = parseStatus(flags.status);
   const limit = parseLimit(flags.limit);
+  const name = flags.name ?? flags.pipeline;
   const path = dbPath(flags.db);
   if (!existsSync(path)) {
     if (flags.json) process.stdout.write('[]\n');
@@ -26,15 +29,19 @@ export async function runsCommand(flags: RunsFlags): Promise<number> {
   }
   const store = await openStore(path);
   try {
-    const runs = await store.listRuns({ status, definition: flags.pipeline, limit });
+    const runs = await store.listRuns({ status, definition: name, limit });
     if (flags.json) {
-      const rows = runs.map(({ input, ...rest }) => ({ ...rest, params: decode(input) }));
+      // A pipeline's input is its params; a workflow's is its input.
+      const rows = runs.map(({ input, ...rest }) => ({
+        ...rest,
+        [rest.kind === 'pipeline' ? 'params' : 'input']: safeDecode(input),
+      }));
       process.stdout.write(`${toJson(rows, 2)}\n`);
       return 0;
     }
     const c = colorsFor(process.stdout);
     if (runs.length === 0) {
-      process.stdout.write(`no runs${status || flags.pipeline ? ' match' : ' yet'}\n`);
+      process.stdout.write(`no runs${status || name ? ' match' : ' yet'}\n`);
       return 0;
     }
     const now = Date.now();
@@ -46,10 +53,17 @@ export async function runsCommand(flags: RunsFlags): Promise<number> {
           : r.startedAt !== null
             ? `${duration(now - start)}…`
             : '';
-      return [r.id, r.definition, paintStatus(c, r.status, r.status), dateTime(r.createdAt), took];
+      return [
+        r.id,
+        r.kind,
+        r.definition,
+        paintStatus(c, r.status, r.status),
+        dateTime(r.createdAt),
+        took,
+      ];
     });
     process.stdout.write(
-      `${table(['ID', 'PIPELINE', 'STATUS', 'STARTED', 'DURATION'], rows, c)}\n`,
+      `${table(['ID', 'KIND', 'NAME', 'STATUS', 'STARTED', 'DURATION'], rows, c)}\n`,
     );
     return 0;
   } finally {

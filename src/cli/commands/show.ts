@@ -1,13 +1,17 @@
-/** `weft show <runId>`: one run in full — header, every step with its attempts, errors and logs. */
+/**
+ * `weft show <runId>`: one run in full — header, every step with its attempts, errors and logs.
+ * For a workflow run: what it waits for while parked, its journal in order, its child runs, and
+ * the workflow function (`$run`) with its attempts and logs.
+ */
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decode } from '../../core/codec.js';
 import type { SerializedError } from '../../core/errors.js';
-import type {
-  AttemptRecord,
-  LogRecord,
-  RunRecord,
-  StepRecord,
+import {
+  WORKFLOW_STEP_KEY,
+  type AttemptRecord,
+  type LogRecord,
+  type RunRecord,
+  type StepRecord,
 } from '../../store/contract/types.js';
 import {
   clockTime,
@@ -24,6 +28,16 @@ import {
   type Colors,
 } from '../format.js';
 import { dbDisplay } from '../follow-run.js';
+import {
+  entryOutput,
+  eventFilterText,
+  isEntryKind,
+  kindCounts,
+  receivedText,
+  safeDecode,
+  waitText,
+  when,
+} from '../journal-format.js';
 import { dbPath, openStore } from '../open-store.js';
 import { UsageError } from '../usage-error.js';
 
@@ -41,37 +55,44 @@ export async function showCommand(runId: string, flags: ShowFlags): Promise<numb
       throw new UsageError(
         `run ${runId} not found in ${dbDisplay(path)}; list runs with weft runs`,
       );
-    const [steps, attempts, logs] = await Promise.all([
+    const [steps, attempts, logs, children] = await Promise.all([
       store.listSteps(runId),
       store.listAttempts(runId),
       store.listLogs(runId),
+      run.kind === 'workflow' ? store.listChildRuns(runId) : Promise.resolve([]),
     ]);
     if (flags.json) {
       const { input, ...rest } = run;
       const data = {
-        run: { ...rest, params: safeDecode(input) },
+        // A pipeline's input is its params; a workflow's is its input.
+        run: { ...rest, [run.kind === 'pipeline' ? 'params' : 'input']: safeDecode(input) },
         steps: steps.map(({ output, ...s }) => ({
           ...s,
           output: output === null ? null : safeDecode(output),
         })),
         attempts,
         logs,
+        ...(run.kind === 'workflow'
+          ? {
+              children: children.map(({ input: childInput, ...c }) => ({
+                ...c,
+                input: safeDecode(childInput),
+              })),
+            }
+          : {}),
       };
       process.stdout.write(`${toJson(data, 2)}\n`);
     } else {
-      process.stdout.write(`${renderRun(run, steps, attempts, logs, colorsFor(process.stdout))}\n`);
+      const c = colorsFor(process.stdout);
+      const text =
+        run.kind === 'workflow'
+          ? renderWorkflowRun(run, steps, attempts, logs, children, c)
+          : renderRun(run, steps, attempts, logs, c);
+      process.stdout.write(`${text}\n`);
     }
     return 0;
   } finally {
     await store.close();
-  }
-}
-
-function safeDecode(text: string): unknown {
-  try {
-    return decode(text);
-  } catch {
-    return text;
   }
 }
 
@@ -83,23 +104,7 @@ export function renderRun(
   c: Colors,
 ): string {
   const now = Date.now();
-  const out: string[] = [];
-  out.push(`${c.bold(`run ${run.id}`)}  ${paintStatus(c, run.status, run.status)}`);
-  const field = (name: string, value: string) => out.push(`  ${c.dim(name.padEnd(9))} ${value}`);
-  field('pipeline', run.definition);
-  field('params', preview(safeDecode(run.input), 200));
-  field('trigger', run.trigger);
-  if (run.outputs.length) field('outputs', run.outputs.join(', '));
-  if (run.parentRunId) field('parent', run.parentRunId);
-  field('created', dateTime(run.createdAt));
-  if (run.startedAt !== null) field('started', dateTime(run.startedAt));
-  if (run.finishedAt !== null) field('finished', dateTime(run.finishedAt));
-  if (run.startedAt !== null) {
-    const ongoing = run.finishedAt === null ? '…' : '';
-    field('duration', span(run.startedAt, run.finishedAt, now) + ongoing);
-  }
-  if (run.error) field('error', c.red(run.error.message));
-
+  const out = renderHeader(run, c, now);
   const top = steps.filter((s) => s.parentKey === null);
   const items = groupBy(
     steps.filter((s) => s.parentKey !== null),
@@ -140,6 +145,176 @@ export function renderRun(
   return out.join('\n');
 }
 
+/** The run's fields: what it runs, with what, when, and how it ended (or what it waits for). */
+function renderHeader(run: RunRecord, c: Colors, now: number, extra: [string, string][] = []) {
+  const out: string[] = [];
+  out.push(`${c.bold(`run ${run.id}`)}  ${paintStatus(c, run.status, run.status)}`);
+  const field = (name: string, value: string) => out.push(`  ${c.dim(name.padEnd(9))} ${value}`);
+  field(run.kind, run.definition);
+  field(run.kind === 'pipeline' ? 'params' : 'input', preview(safeDecode(run.input), 200));
+  field('trigger', run.trigger);
+  if (run.outputs.length) field('outputs', run.outputs.join(', '));
+  if (run.parentRunId) field('parent', run.parentRunId);
+  if (run.waitingFor) field('parked', c.yellow(waitText(run.waitingFor, now)));
+  field('created', dateTime(run.createdAt));
+  if (run.startedAt !== null) field('started', dateTime(run.startedAt));
+  if (run.finishedAt !== null) field('finished', dateTime(run.finishedAt));
+  if (run.startedAt !== null) {
+    const ongoing = run.finishedAt === null ? '…' : '';
+    field('duration', span(run.startedAt, run.finishedAt, now) + ongoing);
+  }
+  for (const [name, value] of extra) field(name, value);
+  if (run.error) field('error', c.red(run.error.message));
+  return out;
+}
+
+/** A workflow run: header, journal in order, child runs, then the workflow function itself. */
+export function renderWorkflowRun(
+  run: RunRecord,
+  steps: StepRecord[],
+  attempts: AttemptRecord[],
+  logs: LogRecord[],
+  children: RunRecord[],
+  c: Colors,
+): string {
+  const now = Date.now();
+  const fn = steps.find((s) => s.key === WORKFLOW_STEP_KEY);
+  const result: [string, string][] =
+    run.status === 'succeeded' && fn?.output != null
+      ? [['result', preview(safeDecode(fn.output), 200)]]
+      : [];
+  const out = renderHeader(run, c, now, result);
+  const journal = steps
+    .filter((s) => s.key !== WORKFLOW_STEP_KEY && isEntryKind(s.kind))
+    .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  const logsByStep = groupBy(logs, (l) => l.stepKey ?? '');
+  const attemptsByStep = groupBy(attempts, (a) => a.stepKey);
+  // A child run's idempotency key is `<parent run id>/<entry key>`: it links entry and child.
+  const childOf = new Map(
+    children.map((child) => [child.idempotencyKey?.slice(run.id.length + 1) ?? '', child]),
+  );
+
+  const counts = journal.length
+    ? `: ${countsLine(
+        journal.map((s) => s.status),
+        c,
+      )}`
+    : '';
+  out.push('', `${c.bold('journal')}  ${kindCounts(journal)}${counts}`);
+  const keyWidth = Math.min(32, Math.max(0, ...journal.map((s) => s.key.length)));
+  const seqWidth = Math.max(2, ...journal.map((s) => `#${s.seq ?? ''}`.length));
+  for (const s of journal) {
+    const waiting = s.status === 'running' && s.kind !== 'step';
+    const head = [
+      c.dim(`#${s.seq ?? '?'}`.padEnd(seqWidth)),
+      waiting ? c.yellow('◷') : paintStatus(c, s.status, statusSymbol(s.status)),
+      c.dim(s.kind.padEnd(5)),
+      c.bold(s.key.padEnd(keyWidth)),
+      waiting ? c.yellow('waiting'.padEnd(9)) : paintStatus(c, s.status, s.status.padEnd(9)),
+    ];
+    if (s.kind === 'step' && s.attempt > 0) {
+      head.push(c.dim(`${s.attempt} attempt${s.attempt > 1 ? 's' : ' '}`));
+    }
+    if (s.startedAt !== null) {
+      const ongoing = s.finishedAt === null ? '…' : '';
+      head.push(
+        c.dim(`${clockTime(s.startedAt)}  ${span(s.startedAt, s.finishedAt, now)}${ongoing}`),
+      );
+    }
+    const detail = entryDetail(s, childOf.get(s.key), c, now);
+    if (detail) head.push(detail);
+    out.push(`  ${head.join('  ')}`.trimEnd());
+    out.push(
+      ...stepDetails(s, attemptsByStep.get(s.key) ?? [], logsByStep.get(s.key) ?? [], c, '      '),
+    );
+  }
+  if (journal.length === 0) out.push(c.dim('  (no entries yet)'));
+
+  if (children.length) {
+    out.push(
+      '',
+      `${c.bold('child runs')}  ${countsLine(
+        children.map((r) => r.status),
+        c,
+      )}`,
+    );
+    const idWidth = Math.max(...children.map((r) => r.id.length));
+    for (const child of children) {
+      const start = child.startedAt;
+      const took = start !== null ? span(start, child.finishedAt, now) : '';
+      out.push(
+        `  ${[
+          paintStatus(
+            c,
+            child.status,
+            statusSymbol(child.status === 'waiting' ? 'running' : child.status),
+          ),
+          child.id.padEnd(idWidth),
+          `${child.kind} ${c.bold(child.definition)}`,
+          paintStatus(c, child.status, child.status),
+          c.dim(
+            `${start !== null ? clockTime(start) : ''}  ${took}${child.finishedAt === null && start !== null ? '…' : ''}`,
+          ),
+        ].join('  ')}`.trimEnd(),
+      );
+    }
+  }
+
+  if (fn) {
+    out.push('', c.bold(`workflow function (${WORKFLOW_STEP_KEY})`));
+    out.push(
+      ...renderStep(
+        fn,
+        attemptsByStep.get(fn.key) ?? [],
+        logsByStep.get(fn.key) ?? [],
+        c,
+        '  ',
+        fn.key.length,
+        now,
+      ),
+    );
+  }
+  const runLogs = logsByStep.get('') ?? [];
+  if (runLogs.length) {
+    out.push('', c.bold('run logs'));
+    for (const l of runLogs) out.push(`  ${logText(l, c)}`);
+  }
+  return out.join('\n');
+}
+
+/** What an entry did or waits for, in a few words. */
+function entryDetail(
+  s: StepRecord,
+  child: RunRecord | undefined,
+  c: Colors,
+  now: number,
+): string | null {
+  const out = entryOutput(s);
+  const arrow = c.dim('→');
+  const childText = (id: string) => `child run ${id}${child ? ` (${child.definition})` : ''}`;
+  switch (out?.kind) {
+    case undefined:
+      return null;
+    case 'sleep':
+      return c.dim(`until ${when(out.until, now)}`);
+    case 'event-wait': {
+      const until = out.spec.until === null ? '' : ` until ${when(out.spec.until, now)}`;
+      return c.dim(`for ${eventFilterText(out.spec.event, out.spec.key, out.spec.match)}${until}`);
+    }
+    case 'event':
+      return `${c.dim('got')} ${receivedText(out.event)}`;
+    case 'timed-out':
+      return c.yellow('timed out: no event came');
+    case 'child':
+      return c.dim(childText(out.childRunId));
+    case 'value':
+      if (s.status !== 'succeeded') return null;
+      return s.kind === 'child' && child
+        ? `${c.dim(childText(child.id))} ${arrow} ${preview(out.value, 80)}`
+        : `${arrow} ${preview(out.value, 80)}`;
+  }
+}
+
 function renderStep(
   s: StepRecord,
   attempts: AttemptRecord[],
@@ -175,7 +350,19 @@ function renderStep(
     head.push(`${c.dim('→')} ${preview(safeDecode(s.output), 80)}`);
   }
   lines.push((pad + head.join('  ')).trimEnd());
-  const inner = `${pad}    `;
+  lines.push(...stepDetails(s, attempts, logs, c, `${pad}    `));
+  return lines;
+}
+
+/** Under a step: its earlier attempts, its error with stack, and its logs. */
+function stepDetails(
+  s: StepRecord,
+  attempts: AttemptRecord[],
+  logs: LogRecord[],
+  c: Colors,
+  inner: string,
+): string[] {
+  const lines: string[] = [];
   for (const a of attempts.sort((x, y) => x.attempt - y.attempt)) {
     // The final failure is shown in full below; earlier attempts get a line each.
     const isFinalFailure = s.status === 'failed' && a.attempt === s.attempt;

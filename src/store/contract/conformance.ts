@@ -8,12 +8,15 @@
  * });
  * ```
  *
- * It imports vitest, so it is excluded from the build; only test files import it.
+ * The workflow part of the contract has its suite in `conformance-workflows.ts`, run from here.
+ * These files import vitest, so they are excluded from the build; only test files import them.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StepStatus } from '../../core/states.js';
+import { LEASE, T0, W, done, failed, newRun, step } from './conformance-fixtures.js';
+import { describeWorkflowConformance } from './conformance-workflows.js';
 import type { Store } from './store.js';
-import type { ClaimedStep, CompleteStep, FailStep, NewRun, NewStep } from './types.js';
+import type { ClaimedStep, NewRun, NewStep } from './types.js';
 
 export interface ConformanceOptions {
   /**
@@ -21,60 +24,6 @@ export interface ConformanceOptions {
    * racing. Without it those tests are skipped (and say so).
    */
   openSecond?: () => Promise<Store>;
-}
-
-const T0 = Date.UTC(2026, 0, 1);
-const W = 'worker-a';
-const LEASE = 30_000;
-
-let counter = 0;
-/** Run ids sort in creation order, like real ones. */
-function nextRunId(): string {
-  counter++;
-  return `run_${String(counter).padStart(8, '0')}`;
-}
-
-function newRun(overrides: Partial<NewRun> = {}): NewRun {
-  return {
-    id: nextRunId(),
-    kind: 'pipeline',
-    definition: 'etl',
-    input: '{"day":"2026-01-01"}',
-    outputs: [],
-    trigger: 'test',
-    createdAt: T0,
-    ...overrides,
-  };
-}
-
-function step(key: string, dependsOn: string[] = [], extra: Partial<NewStep> = {}): NewStep {
-  return { key, node: key, dependsOn, ...extra };
-}
-
-function done(c: ClaimedStep, now: number, extra: Partial<CompleteStep> = {}): CompleteStep {
-  return {
-    runId: c.runId,
-    key: c.key,
-    attempt: c.attempt,
-    workerId: W,
-    output: JSON.stringify(c.key),
-    now,
-    ...extra,
-  };
-}
-
-function failed(c: ClaimedStep, now: number, extra: Partial<FailStep> = {}): FailStep {
-  return {
-    runId: c.runId,
-    key: c.key,
-    attempt: c.attempt,
-    workerId: W,
-    error: { name: 'Error', message: `${c.key} broke`, code: 'boom' },
-    now,
-    retryAt: null,
-    failFast: false,
-    ...extra,
-  };
 }
 
 export function describeStoreConformance(
@@ -172,6 +121,7 @@ export function describeStoreConformance(
           startedAt: null,
           finishedAt: null,
           updatedAt: T0 + 5,
+          waitingFor: null,
         };
         expect(result).toEqual({ run: expected, created: true });
         expect(await store.getRun(run.id)).toEqual(expected);
@@ -208,6 +158,8 @@ export function describeStoreConformance(
           leaseOwner: null,
           leaseExpiresAt: null,
           origin: 'run',
+          kind: 'node',
+          seq: null,
           queuedAt: T0,
           startedAt: null,
           finishedAt: null,
@@ -564,6 +516,33 @@ export function describeStoreConformance(
         expect(await store.listAttempts(id)).toHaveLength(1);
       });
 
+      it('completeSteps records several results in one call, one result each, in order', async () => {
+        const id = await create([step('a'), step('b'), step('c'), step('d', ['a', 'b'])]);
+        const [a, b, c] = await claim(T0 + 1, 3, { runId: id });
+        expect(await store.completeSteps([])).toEqual([]);
+        const results = await store.completeSteps([
+          done(a!, T0 + 2),
+          // A refused input (another worker's result) does not stop the others.
+          done(c!, T0 + 2, { workerId: 'worker-b' }),
+          done(b!, T0 + 2, { claimNext: { limit: 2, leaseMs: LEASE } }),
+        ]);
+        expect(results.map((r) => r.applied)).toEqual([true, false, true]);
+        expect(results[0]).toEqual({
+          applied: true,
+          runStatus: 'running',
+          claimed: [],
+          queuedMore: false,
+        });
+        expect(results[2]!.claimed.map((x) => x.key)).toEqual(['d']);
+        expect(await statuses(id)).toEqual({
+          a: 'succeeded',
+          b: 'succeeded',
+          c: 'running',
+          d: 'running',
+        });
+        expect((await store.listAttempts(id)).map((x) => x.stepKey).sort()).toEqual(['a', 'b']);
+      });
+
       it('refuses the result of a worker whose lease was taken back', async () => {
         const id = await create([step('a')]);
         const old = await claimKey(id, 'a', T0);
@@ -914,7 +893,7 @@ export function describeStoreConformance(
         const second = await claimKey(id, 'b', T0 + 1);
         await store.completeStep(done(second, T0 + 2)); // b succeeded
         const result = await store.cancelRun(id, T0 + 3, 'asked by user');
-        expect(result).toEqual({ cancelled: true, running: ['a'] });
+        expect(result).toEqual({ cancelled: true, running: ['a'], descendants: [] });
         expect(await store.getRun(id)).toMatchObject({
           status: 'cancelled',
           finishedAt: T0 + 3,
@@ -943,6 +922,7 @@ export function describeStoreConformance(
         expect(await store.cancelRun(id, T0 + 6, 'again')).toEqual({
           cancelled: false,
           running: [],
+          descendants: [],
         });
         expect((await store.getRun(id))?.error?.message).toBe('asked by user');
       });
@@ -952,7 +932,9 @@ export function describeStoreConformance(
         expect(await store.cancelRun(id, T0 + 1, 'late')).toEqual({
           cancelled: false,
           running: [],
+          descendants: [],
         });
+        await expect(store.cancelRun('run_missing', T0 + 1, 'nope')).rejects.toThrow(/run_missing/);
         expect((await store.getRun(id))?.status).toBe('succeeded');
       });
     });
@@ -1155,6 +1137,10 @@ export function describeStoreConformance(
         expect(await store.listWorkers()).toEqual([w2]);
       });
     });
+
+    // Workflows --------------------------------------------------------------------------------
+
+    describeWorkflowConformance(() => store);
 
     // Two stores -------------------------------------------------------------------------------
 

@@ -12,6 +12,11 @@ import type {
   ClaimOptions,
   ClaimedStep,
   CompleteStep,
+  EventQuery,
+  EventRecord,
+  NewEvent,
+  ParkRun,
+  RecordEntry,
   ExpandStep,
   FailStep,
   ListRunsQuery,
@@ -46,14 +51,15 @@ export interface Store {
   /**
    * Cancels a run that hasn't finished: the run and all its unfinished steps become
    * `cancelled` (a step a worker was running gets a `cancelled` attempt row, and that worker's
-   * later result is refused). Returns the keys of the steps that were running, for their
-   * workers to abort. Idempotent.
+   * later result is refused), and so do its unfinished descendant runs (children, their
+   * children…). Returns the keys of the run's steps that were running, for their workers to
+   * abort, and the ids of the descendants it cancelled. Idempotent.
    */
   cancelRun(
     id: string,
     now: number,
     reason: string,
-  ): Promise<{ cancelled: boolean; running: string[] }>;
+  ): Promise<{ cancelled: boolean; running: string[]; descendants: string[] }>;
 
   // Steps ----------------------------------------------------------------------------------
 
@@ -85,6 +91,11 @@ export interface Store {
    */
   completeStep(input: CompleteStep): Promise<TransitionResult>;
   /**
+   * Group commit: {@link completeStep} for each input, in order, in ONE transaction; one
+   * result per input. A refused input (`applied: false`) does not stop the others.
+   */
+  completeSteps(inputs: readonly CompleteStep[]): Promise<TransitionResult[]>;
+  /**
    * Records a failed attempt. With `retryAt`, the step goes back to `queued` until then.
    * Otherwise it becomes `failed`, its downstream `skipped` (transitively; for an item, its
    * map step fails too) and, with `failFast`, all other unfinished steps `cancelled`.
@@ -103,7 +114,10 @@ export interface Store {
    * these (dead) workers are returned whatever their lease.
    */
   requeueExpired(now: number, owners?: readonly string[]): Promise<number>;
-  /** Earliest `availableAt` of a queued step later than `now`, or null. */
+  /**
+   * Earliest `availableAt` of a queued step later than `now`, or null. A run parked with no
+   * `wakeAt` has no such time: it is not counted.
+   */
   nextWakeAt(now: number, definitions?: readonly string[]): Promise<number | null>;
 
   listAttempts(runId: string): Promise<AttemptRecord[]>;
@@ -123,4 +137,54 @@ export interface Store {
   upsertWorker(worker: WorkerRecord): Promise<void>;
   listWorkers(): Promise<WorkerRecord[]>;
   removeWorker(id: string): Promise<void>;
+
+  // Workflows ------------------------------------------------------------------------------
+  //
+  // A workflow run has one `$run` step (kind `run`): the worker that claims it runs the
+  // workflow function and holds the run. Its journal entries are steps of the run too
+  // (kinds `step`, `sleep`, `event`, `child`), keyed by entry key and ordered by `seq`.
+  //
+  // Journal entries are never claimed, whatever their status: the worker holding `$run` runs
+  // them inline.
+  //
+  // Completing the `$run` step (`completeStep`) finishes the run `succeeded` with the step's
+  // output as the run's result, whatever journal entries are left unfinished (they become
+  // `cancelled`); a final `failStep` of `$run` fails the run the same way, with the step's
+  // error as the run's error. Claiming the `$run` step of a `waiting` run moves the run back to
+  // `running` and clears `waitingFor`.
+  //
+  // Whenever a run with a parent finishes, the parent's `$run` step, if queued, becomes
+  // available at once (a parked parent wakes to read its child's result). `cancelRun`
+  // cancels the run's descendants too.
+
+  /**
+   * Inserts or updates a journal entry (by key), with an optional attempt row and log lines,
+   * if the worker still holds the run's `$run` step at `runAttempt`; else `applied: false`.
+   */
+  recordEntry(input: RecordEntry): Promise<{ applied: boolean }>;
+  /**
+   * Parks a workflow run: its `$run` step goes back to `queued`, available at `wakeAt` (never,
+   * when null, until something wakes it), its lease released; the run becomes `waiting` with
+   * `waitingFor`. Fenced like {@link recordEntry}. No attempt row: parking is not a failure.
+   *
+   * A wait already satisfied when the run parks (its child has finished; for an event wait
+   * given `exclude`, an event satisfies it as {@link findEvent} would) parks the run available
+   * at once: a wake-up that came after the worker last looked is not lost.
+   */
+  parkRun(input: ParkRun): Promise<{ applied: boolean }>;
+  /**
+   * Records an event (once per idempotency key: a repeat returns the first with
+   * `created: false` and wakes nothing) and wakes every waiting run whose event wait it
+   * matches: same type; the wait's key equals the event's key, or the wait has no key and the
+   * event was sent at or after the wait's `since`; and the wait's `match` (field → value,
+   * compared as JSON; dotted paths reach into the payload) holds for the payload.
+   * Returns the ids of the runs woken.
+   */
+  sendEvent(event: NewEvent): Promise<{ event: EventRecord; created: boolean; woken: string[] }>;
+  /** The earliest event that satisfies a wait (rules as in {@link sendEvent}), or null. */
+  findEvent(query: EventQuery): Promise<EventRecord | null>;
+  /** Newest first. */
+  listEvents(options?: { type?: string; limit?: number }): Promise<EventRecord[]>;
+  /** Runs whose parent is `runId`. */
+  listChildRuns(runId: string): Promise<RunRecord[]>;
 }

@@ -9,6 +9,72 @@ import type { RunStatus, StepStatus } from '../../core/states.js';
 
 export type RunKind = 'pipeline' | 'workflow';
 
+export type StepKind = 'node' | 'run' | 'step' | 'sleep' | 'event' | 'child';
+
+/** The key of the step that runs a workflow's function; its journal entries are the others. */
+export const WORKFLOW_STEP_KEY = '$run';
+
+/** What a parked workflow waits for. */
+export type WaitInfo =
+  | { kind: 'sleep'; entry: string; until: number }
+  | {
+      kind: 'event';
+      entry: string;
+      event: string;
+      key: string | null;
+      match: Record<string, unknown> | null;
+      /** Events sent from this time on match (keyed events match whenever sent). */
+      since: number;
+      /** When the wait gives up, or null for never. */
+      until: number | null;
+    }
+  | { kind: 'child'; entry: string; childRunId: string }
+  | { kind: 'retry'; entry: string; until: number };
+
+export interface EventRecord {
+  id: string;
+  type: string;
+  /** Routes the event to waits that ask for this key, even waits that start later. */
+  key: string | null;
+  payload: Encoded;
+  idempotencyKey: string | null;
+  sentAt: number;
+}
+
+export interface NewEvent {
+  id: string;
+  type: string;
+  key?: string | null;
+  payload: Encoded;
+  idempotencyKey?: string | null;
+  sentAt: number;
+}
+
+export interface EventQuery {
+  type: string;
+  key: string | null;
+  match: Record<string, unknown> | null;
+  /** Unkeyed waits see only events sent at or after this time. */
+  since: number;
+  /** Events already delivered to this run, never delivered again. */
+  exclude: readonly string[];
+}
+
+/** A workflow journal entry, written by the worker holding the run's `$run` step. */
+export interface JournalEntry {
+  key: string;
+  name: string;
+  kind: Exclude<StepKind, 'node' | 'run'>;
+  seq: number;
+  status: StepStatus;
+  /** Encoded result (step output, event, child result) or the wait's details. */
+  output: Encoded | null;
+  error: SerializedError | null;
+  attempt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
 export interface RunRecord {
   id: string;
   kind: RunKind;
@@ -31,6 +97,8 @@ export interface RunRecord {
   startedAt: number | null;
   finishedAt: number | null;
   updatedAt: number;
+  /** What a parked workflow run waits for (status `waiting`), else null. */
+  waitingFor: WaitInfo | null;
 }
 
 export interface StepRecord {
@@ -59,6 +127,11 @@ export interface StepRecord {
   leaseExpiresAt: number | null;
   /** Where the value came from when not computed: `override`. */
   origin: 'run' | 'override';
+  /** What the step is: a pipeline node (or fan-out item), or in a workflow run its `$run`
+   *  step (the workflow function itself) or a journal entry (step, sleep, event wait, child run). */
+  kind: StepKind;
+  /** A journal entry's position in its workflow's journal (0-based), else null. */
+  seq: number | null;
   queuedAt: number | null;
   startedAt: number | null;
   finishedAt: number | null;
@@ -121,6 +194,8 @@ export interface NewStep {
   /** Keys of the steps this one waits for (all must be in the same run). */
   dependsOn: string[];
   priority?: number;
+  /** Default `node`; a workflow run is created with one step of kind `run` ({@link WORKFLOW_STEP_KEY}). */
+  kind?: StepKind;
   /** Pre-set value (an override): inserted `succeeded` with `origin: 'override'`. */
   override?: Encoded;
 }
@@ -209,4 +284,40 @@ export interface ListRunsQuery {
   /** Runs created before this run id (the cursor of the previous page). */
   before?: string;
   limit?: number;
+}
+
+/** Fenced by the `$run` step's lease: refused when the worker no longer holds the run. */
+export interface RecordEntry {
+  runId: string;
+  workerId: string;
+  /** The attempt of the `$run` step the worker holds. */
+  runAttempt: number;
+  entry: JournalEntry;
+  now: number;
+  /** An attempt of a step entry that just ended (succeeded or failed). */
+  attemptRow?: {
+    attempt: number;
+    status: AttemptStatus;
+    startedAt: number;
+    error: SerializedError | null;
+  };
+  logs?: NewLog[];
+}
+
+export interface ParkRun {
+  runId: string;
+  workerId: string;
+  runAttempt: number;
+  now: number;
+  /** When to resume even if nothing wakes the run earlier (null: only a wake-up resumes it). */
+  wakeAt: number | null;
+  waitingFor: WaitInfo;
+  /**
+   * For an event wait: the events already delivered to this run, as in {@link EventQuery}.
+   * Given, the park checks for an event that came after the worker's last `findEvent` (else
+   * such an event, sent while the run was not yet waiting, would wake nothing). Without it,
+   * no check is made: a keyed wait would find the events it was already given.
+   */
+  exclude?: readonly string[];
+  logs?: NewLog[];
 }

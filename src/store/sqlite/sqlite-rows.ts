@@ -9,10 +9,13 @@ import type {
   AttemptRecord,
   AttemptStatus,
   ClaimedStep,
+  EventRecord,
   LogRecord,
   RunKind,
   RunRecord,
+  StepKind,
   StepRecord,
+  WaitInfo,
   WorkerRecord,
 } from '../contract/types.js';
 
@@ -33,6 +36,11 @@ export interface RunRow {
   started_at: number | null;
   finished_at: number | null;
   updated_at: number;
+  /** JSON WaitInfo while the run is parked. */
+  waiting_for: string | null;
+  /** A parked event wait's event type and key, for sendEvent to find it by index. */
+  wait_event: string | null;
+  wait_key: string | null;
 }
 
 export interface StepRow {
@@ -51,6 +59,8 @@ export interface StepRow {
   lease_owner: string | null;
   lease_expires_at: number | null;
   origin: 'run' | 'override';
+  kind: StepKind;
+  seq: number | null;
   queued_at: number | null;
   started_at: number | null;
   finished_at: number | null;
@@ -75,6 +85,15 @@ export interface LogRow {
   at: number;
   level: LogLevel;
   message: string;
+}
+
+export interface EventRow {
+  id: string;
+  type: string;
+  key: string | null;
+  payload: string;
+  idempotency_key: string | null;
+  sent_at: number;
 }
 
 export interface WorkerRow {
@@ -124,6 +143,7 @@ export function toRun(row: RunRow): RunRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
+    waitingFor: row.waiting_for === null ? null : (JSON.parse(row.waiting_for) as WaitInfo),
   };
 }
 
@@ -144,6 +164,8 @@ export function toStep(row: StepRow): StepRecord {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     origin: row.origin,
+    kind: row.kind,
+    seq: row.seq,
     queuedAt: row.queued_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -172,6 +194,17 @@ export function toLog(row: LogRow): LogRecord {
     at: row.at,
     level: row.level,
     message: row.message,
+  };
+}
+
+export function toEvent(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    key: row.key,
+    payload: row.payload,
+    idempotencyKey: row.idempotency_key,
+    sentAt: row.sent_at,
   };
 }
 

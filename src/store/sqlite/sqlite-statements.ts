@@ -5,8 +5,29 @@
 import type Database from 'better-sqlite3';
 import type { RunStatus } from '../../core/states.js';
 import { runSourcesOf, stepSourcesOf } from '../../core/states.js';
-import type { AttemptStatus } from '../contract/types.js';
-import type { AttemptRow, ClaimRow, LogRow, RunRow, StepRow, WorkerRow } from './sqlite-rows.js';
+import { WORKFLOW_STEP_KEY, type AttemptStatus, type StepKind } from '../contract/types.js';
+import type {
+  AttemptRow,
+  ClaimRow,
+  EventRow,
+  LogRow,
+  RunRow,
+  StepRow,
+  WorkerRow,
+} from './sqlite-rows.js';
+
+/**
+ * The `available_at` of a step no time makes claimable: a workflow run parked until something
+ * wakes it, and every journal entry (the worker holding the run runs those inline). An integer
+ * that sorts after every real time; the claim indexes of migration 0002 leave it out, and their
+ * predicate repeats this number.
+ */
+export const NEVER = Number.MAX_SAFE_INTEGER;
+/** A claimable step: must read exactly like the predicate of the `steps_claim` indexes. */
+const CLAIMABLE = `available_at < ${NEVER}`;
+/** Run updates to a final status also clear what a parked run waited for. */
+const NOT_WAITING = 'waiting_for = NULL, wait_event = NULL, wait_key = NULL';
+const RUN_STEP = `'${WORKFLOW_STEP_KEY}'`;
 
 const list = (xs: readonly string[]): string => xs.map((s) => `'${s}'`).join(', ');
 /** Unfinished steps. Must read exactly like the `steps_unfinished` index for SQLite to use it. */
@@ -25,6 +46,11 @@ export interface ReadyRow {
 export interface HeldRow {
   started_at: number | null;
   parent_key: string | null;
+  kind: StepKind;
+}
+/** A run that just finished, for waking its parent. */
+export interface FinishedRow {
+  parent_run_id: string | null;
 }
 export interface RunningRow {
   key: string;
@@ -37,14 +63,15 @@ export interface RunningRow {
  * The queued steps a claim takes, best first; its shape depends on the filters (parameters, in
  * order: now, [runId], [definitions as a JSON array], limit).
  *
- * - The status is a literal, not a parameter, so SQLite can use the partial indexes.
+ * - The status and the NEVER bound are literals, not parameters, so SQLite can use the partial
+ *   indexes (which leave out parked runs and journal entries).
  * - `+s.available_at` keeps SQLite off `steps_wake`: walking the claim index in order and
  *   stopping at the limit beats reading every available step and sorting them.
  * - CROSS JOIN keeps steps as the outer loop: driving from the runs of a definition would walk
  *   every old run of it.
  */
 export function claimCandidatesSql(filters: { runId: boolean; definitions: boolean }): string {
-  const where = [`s.status = 'queued'`, '+s.available_at <= ?'];
+  const where = [`s.status = 'queued'`, `s.${CLAIMABLE}`, '+s.available_at <= ?'];
   if (filters.runId) where.push('s.run_id = ?');
   if (filters.definitions) where.push('r.definition IN (SELECT value FROM json_each(?))');
   return (
@@ -60,6 +87,7 @@ export interface Stmt<P extends unknown[], R> {
   run(...params: P): Database.RunResult;
   get(...params: P): R | undefined;
   all(...params: P): R[];
+  iterate(...params: P): IterableIterator<R>;
 }
 
 /** Every fixed statement, prepared once per store. */
@@ -67,7 +95,7 @@ export function prepareStatements(db: Database.Database) {
   const p = <P extends unknown[], R = never>(sql: string): Stmt<P, R> => db.prepare<P, R>(sql);
   /** A statement returning its first column only. */
   const p1 = <P extends unknown[], R>(sql: string): Stmt<P, R> => db.prepare<P, R>(sql).pluck();
-  const stepColumns = `run_id, key, node, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at`;
+  const stepColumns = `run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at`;
   return {
     // runs
     run: p<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
@@ -97,20 +125,25 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at)
        VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    // A waiting (parked) workflow run resumes when its `$run` step is claimed.
     startRun: p<[number, number, string]>(
-      `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ? AND ${runMayBecome('running')}`,
+      `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?), updated_at = ?, ${NOT_WAITING}
+       WHERE id = ? AND ${runMayBecome('running')}`,
     ),
-    succeedRun: p<[number, number, number, string]>(
-      `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, ?), finished_at = ?, updated_at = ?
-       WHERE id = ? AND ${runMayBecome('succeeded')}`,
+    succeedRun: p<[number, number, number, string], FinishedRow>(
+      `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, ?), finished_at = ?, updated_at = ?, ${NOT_WAITING}
+       WHERE id = ? AND ${runMayBecome('succeeded')} RETURNING parent_run_id`,
     ),
-    failRun: p<[number, number, number, string | null, string]>(
-      `UPDATE runs SET status = 'failed', started_at = COALESCE(started_at, ?), finished_at = ?, updated_at = ?, error = ?
-       WHERE id = ? AND ${runMayBecome('failed')}`,
+    failRun: p<[number, number, number, string | null, string], FinishedRow>(
+      `UPDATE runs SET status = 'failed', started_at = COALESCE(started_at, ?), finished_at = ?, updated_at = ?, error = ?, ${NOT_WAITING}
+       WHERE id = ? AND ${runMayBecome('failed')} RETURNING parent_run_id`,
     ),
-    cancelRun: p<[number, number, string | null, string]>(
-      `UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ?, error = ? WHERE id = ? AND ${runMayBecome('cancelled')}`,
+    cancelRun: p<[number, number, string | null, string], FinishedRow>(
+      `UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ?, error = ?, ${NOT_WAITING}
+       WHERE id = ? AND ${runMayBecome('cancelled')} RETURNING parent_run_id`,
     ),
+    childRuns: p<[string], RunRow>('SELECT * FROM runs WHERE parent_run_id = ? ORDER BY id'),
+    childIds: p1<[string], string>('SELECT id FROM runs WHERE parent_run_id = ? ORDER BY id'),
     // steps
     step: p<[string, string], StepRow>('SELECT * FROM steps WHERE run_id = ? AND key = ?'),
     steps: p<[string], StepRow>('SELECT * FROM steps WHERE run_id = ? ORDER BY rowid'),
@@ -119,6 +152,7 @@ export function prepareStatements(db: Database.Database) {
         string,
         string,
         string,
+        StepKind,
         string,
         string | null,
         number,
@@ -128,7 +162,7 @@ export function prepareStatements(db: Database.Database) {
         number | null,
         number | null,
       ]
-    >(`INSERT INTO steps (${stepColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    >(`INSERT INTO steps (${stepColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertItem: p<[string, string, string, string, number, number, number, number]>(
       `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at)
        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
@@ -151,15 +185,15 @@ export function prepareStatements(db: Database.Database) {
     ),
     succeed: p<[string | null, number, string, string, number, string], HeldRow>(
       `UPDATE steps SET status = 'succeeded', output = ?, error = NULL, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-       WHERE ${HELD} RETURNING started_at, parent_key`,
+       WHERE ${HELD} RETURNING started_at, parent_key, kind`,
     ),
     retry: p<[number, number, string | null, string, string, number, string], HeldRow>(
       `UPDATE steps SET status = 'queued', available_at = ?, queued_at = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL
-       WHERE ${HELD} RETURNING started_at, parent_key`,
+       WHERE ${HELD} RETURNING started_at, parent_key, kind`,
     ),
     fail: p<[string | null, number, string, string, number, string], HeldRow>(
       `UPDATE steps SET status = 'failed', error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-       WHERE ${HELD} RETURNING started_at, parent_key`,
+       WHERE ${HELD} RETURNING started_at, parent_key, kind`,
     ),
     expand: p<[number, string, string, number, string], { node: string; priority: number }>(
       `UPDATE steps SET waiting_on = ?, lease_owner = NULL, lease_expires_at = NULL
@@ -238,11 +272,85 @@ export function prepareStatements(db: Database.Database) {
        WHERE run_id = ? AND key = ? AND status = 'running' AND attempt = ? AND lease_owner = ?`,
     ),
     nextWake: p<[number], { at: number | null }>(
-      `SELECT MIN(available_at) AS at FROM steps WHERE status = 'queued' AND available_at > ?`,
+      `SELECT MIN(available_at) AS at FROM steps WHERE status = 'queued' AND available_at > ? AND ${CLAIMABLE}`,
     ),
     nextWakeOf: p<[number, string], { at: number | null }>(
       `SELECT MIN(s.available_at) AS at FROM steps s CROSS JOIN runs r ON r.id = s.run_id
-       WHERE s.status = 'queued' AND s.available_at > ? AND r.definition IN (SELECT value FROM json_each(?))`,
+       WHERE s.status = 'queued' AND s.available_at > ? AND s.${CLAIMABLE} AND r.definition IN (SELECT value FROM json_each(?))`,
+    ),
+    // workflows
+    /** The caller holds the run's `$run` step at this attempt (the fence of journal writes). */
+    heldRun: p<[string, string, number, string], { priority: number }>(
+      `SELECT priority FROM steps WHERE ${HELD}`,
+    ),
+    // A journal entry never overwrites a pipeline node or the `$run` step (same key).
+    upsertEntry: p<
+      [
+        string,
+        string,
+        string,
+        StepKind,
+        number,
+        string,
+        string | null,
+        string | null,
+        number,
+        number,
+        number | null,
+        number | null,
+      ]
+    >(
+      `INSERT INTO steps (run_id, key, node, kind, seq, status, output, error, attempt, available_at, priority, started_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEVER}, ?, ?, ?)
+       ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind, seq = excluded.seq,
+         status = excluded.status, output = excluded.output, error = excluded.error, attempt = excluded.attempt,
+         started_at = excluded.started_at, finished_at = excluded.finished_at
+       WHERE steps.kind NOT IN ('node', 'run')`,
+    ),
+    /** The `$run` step goes back to the queue until its wake-up time (or NEVER). */
+    parkStep: p<[number, number, string, string, number, string]>(
+      `UPDATE steps SET status = 'queued', available_at = ?, queued_at = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE ${HELD}`,
+    ),
+    parkRun: p<[string, string | null, string | null, number, string]>(
+      `UPDATE runs SET status = 'waiting', waiting_for = ?, wait_event = ?, wait_key = ?, updated_at = ?
+       WHERE id = ? AND ${runMayBecome('waiting')}`,
+    ),
+    /**
+     * Makes a parked run's `$run` step claimable now (never later than it already was); a
+     * `$run` step queued for a retry of a running run keeps its backoff. queued_at follows, so
+     * woken runs are claimed in the order they were woken.
+     */
+    wakeRun: p<[number, number, number, string]>(
+      `UPDATE steps SET queued_at = CASE WHEN available_at > ? THEN ? ELSE queued_at END, available_at = MIN(available_at, ?)
+       WHERE run_id = ? AND key = ${RUN_STEP} AND status = 'queued'
+         AND EXISTS (SELECT 1 FROM runs WHERE id = steps.run_id AND status = 'waiting')`,
+    ),
+    // The waits sendEvent may satisfy: keyed waits for the event's key, and unkeyed ones.
+    keyedWaits: p<[string, string], { id: string; waiting_for: string }>(
+      `SELECT id, waiting_for FROM runs WHERE wait_event = ? AND wait_key = ? AND status = 'waiting'`,
+    ),
+    unkeyedWaits: p<[string], { id: string; waiting_for: string }>(
+      `SELECT id, waiting_for FROM runs WHERE wait_event = ? AND wait_key IS NULL AND status = 'waiting'`,
+    ),
+    // events
+    insertEvent: p<[string, string, string | null, string, string | null, number]>(
+      `INSERT INTO events (id, type, key, payload, idempotency_key, sent_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    eventByIdempotency: p<[string], EventRow>('SELECT * FROM events WHERE idempotency_key = ?'),
+    /** Events a keyed wait sees: its key, whenever sent. Parameters: type, key, exclude (JSON). */
+    keyedEvents: p<[string, string, string], EventRow>(
+      `SELECT * FROM events WHERE type = ? AND key = ? AND id NOT IN (SELECT value FROM json_each(?))
+       ORDER BY sent_at, id`,
+    ),
+    /** Events an unkeyed wait sees: any key, sent since. Parameters: type, since, exclude. */
+    eventsSince: p<[string, number, string], EventRow>(
+      `SELECT * FROM events WHERE type = ? AND sent_at >= ? AND id NOT IN (SELECT value FROM json_each(?))
+       ORDER BY sent_at, id`,
+    ),
+    events: p<[number], EventRow>('SELECT * FROM events ORDER BY sent_at DESC, id DESC LIMIT ?'),
+    eventsOfType: p<[string, number], EventRow>(
+      'SELECT * FROM events WHERE type = ? ORDER BY sent_at DESC, id DESC LIMIT ?',
     ),
     // attempts, logs, workers
     insertAttempt: p<
@@ -250,6 +358,16 @@ export function prepareStatements(db: Database.Database) {
     >(
       `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    /** A journal entry's attempt: written again if the same attempt is recorded twice. */
+    upsertAttempt: p<
+      [string, string, number, AttemptStatus, string | null, number, number, string | null]
+    >(
+      `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
+         worker_id = excluded.worker_id, started_at = excluded.started_at,
+         finished_at = excluded.finished_at, error = excluded.error`,
     ),
     attempts: p<[string], AttemptRow>(
       'SELECT * FROM attempts WHERE run_id = ? ORDER BY finished_at, step_key, attempt',

@@ -12,37 +12,48 @@
  * Hot-path statements are prepared once. Nothing here scans a run's steps per transition: a
  * step's dependents are found through `step_edges`, and "is the run finished?" reads one row of
  * the `steps_unfinished` partial index.
+ *
+ * Workflows: a parked run's `$run` step stays queued with `available_at` at its wake-up time,
+ * or at {@link NEVER} (outside the claim indexes) when only a wake-up resumes it; `sendEvent`
+ * finds the event waits of a type by index (`runs.wait_event`, `wait_key`) and decodes only
+ * their candidates.
  */
 import type Database from 'better-sqlite3';
-import { NotFoundError, type SerializedError } from '../../core/errors.js';
-import type { RunStatus } from '../../core/states.js';
+import { NotFoundError, WeftError, type SerializedError } from '../../core/errors.js';
 import type { Store } from '../contract/store.js';
 import type {
   AttemptRecord,
-  AttemptStatus,
   ClaimOptions,
   ClaimedStep,
   CompleteStep,
+  EventQuery,
+  EventRecord,
   ExpandStep,
   FailStep,
   ListRunsQuery,
   LogRecord,
+  NewEvent,
   NewLog,
   NewRun,
   NewStep,
+  ParkRun,
+  RecordEntry,
   RunRecord,
   StepRecord,
-  StepRef,
   TransitionResult,
+  WaitInfo,
   WorkerRecord,
 } from '../contract/types.js';
+import { WORKFLOW_STEP_KEY } from '../contract/types.js';
 import { checkNewSteps } from './new-steps.js';
+import { findEvent, lazyPayload, satisfies } from './sqlite-events.js';
 import { connect, shippedMigrations } from './sqlite-connect.js';
 import { migrate } from './sqlite-migrate.js';
 import {
   errorToText,
   toAttempt,
   toClaimed,
+  toEvent,
   toLog,
   toRun,
   toStep,
@@ -50,7 +61,8 @@ import {
   type ClaimRow,
   type RunRow,
 } from './sqlite-rows.js';
-import { claimCandidatesSql, prepareStatements, type ReadyRow } from './sqlite-statements.js';
+import { NEVER, claimCandidatesSql, prepareStatements } from './sqlite-statements.js';
+import { Transitions } from './sqlite-transitions.js';
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's write lock. Default 5000. */
@@ -59,17 +71,12 @@ export interface SqliteStoreOptions {
 
 type Tx = <T>(fn: () => T) => T;
 
-/** Dependents a success made ready, and the finished steps whose edges lead to them. */
-interface Ready {
-  steps: ReadyRow[];
-  from: string[];
-}
-
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly #db: Database.Database;
   readonly #tx: Tx;
   readonly #s: ReturnType<typeof prepareStatements>;
+  readonly #t: Transitions;
   readonly #variants = new Map<string, Database.Statement<unknown[], unknown>>();
 
   /** Opens (creating it and its folder if needed) and migrates the database at `path`. */
@@ -82,6 +89,7 @@ export class SqliteStore implements Store {
     const tx = db.transaction((fn: () => unknown) => fn());
     this.#tx = <T>(fn: () => T) => tx.immediate(fn) as T;
     this.#s = prepareStatements(db);
+    this.#t = new Transitions(this.#s);
   }
 
   async migrate(): Promise<void> {
@@ -121,11 +129,13 @@ export class SqliteStore implements Store {
       let unfinished = false;
       for (const { step, deps, waitingOn } of checked) {
         const p = step.priority ?? priority;
+        const kind = step.kind ?? 'node';
         if (step.override !== undefined) {
           this.#s.insertStep.run(
             run.id,
             step.key,
             step.node,
+            kind,
             'succeeded',
             step.override,
             0,
@@ -142,6 +152,7 @@ export class SqliteStore implements Store {
             run.id,
             step.key,
             step.node,
+            kind,
             status,
             null,
             waitingOn,
@@ -156,7 +167,7 @@ export class SqliteStore implements Store {
         for (const dep of deps) this.#s.insertEdge.run(run.id, dep, step.key);
       }
       // Nothing to run (no steps, or all overridden): the run is done as it is created.
-      if (!unfinished) this.#finishIfDone(run.id, at);
+      if (!unfinished) this.#t.finishIfDone(run.id, at);
       return { run: toRun(this.#s.run.get(run.id)!), created: true };
     });
   }
@@ -187,15 +198,17 @@ export class SqliteStore implements Store {
     id: string,
     now: number,
     reason: string,
-  ): Promise<{ cancelled: boolean; running: string[] }> {
+  ): Promise<{ cancelled: boolean; running: string[]; descendants: string[] }> {
     return this.#tx(() => {
       const error: SerializedError = { name: 'Cancelled', message: reason };
-      const { changes } = this.#s.cancelRun.run(now, now, errorToText(error), id);
-      if (changes === 0) {
+      const finished = this.#s.cancelRun.get(now, now, errorToText(error), id);
+      if (!finished) {
         if (!this.#s.runStatus.get(id)) throw new NotFoundError('run', id);
-        return { cancelled: false, running: [] };
+        return { cancelled: false, running: [], descendants: [] };
       }
-      return { cancelled: true, running: this.#cancelUnfinished(id, now, error) };
+      const running = this.#t.cancelUnfinished(id, now, error);
+      this.#t.wakeParent(finished, now);
+      return { cancelled: true, running, descendants: this.#t.cancelDescendants(id, now, reason) };
     });
   }
 
@@ -262,24 +275,12 @@ export class SqliteStore implements Store {
   }
 
   async completeStep(input: CompleteStep): Promise<TransitionResult> {
-    return this.#tx(() => {
-      const { runId, key, now } = input;
-      const held = this.#s.succeed.get(
-        input.output,
-        now,
-        runId,
-        key,
-        input.attempt,
-        input.workerId,
-      );
-      if (!held) return this.#refused(runId);
-      this.#recordAttempt(input, 'succeeded', held.started_at, null);
-      if (input.logs) this.#insertLogs(input.logs);
-      const ready = this.#afterSuccess(runId, key, held.parent_key, now);
-      // Something ready means the run has work left; only otherwise is it worth asking.
-      if (ready.steps.length === 0) this.#finishIfDone(runId, now);
-      return this.#release(runId, ready, now, input.workerId, input.claimNext);
-    });
+    return this.#tx(() => this.#t.complete(input));
+  }
+
+  async completeSteps(inputs: readonly CompleteStep[]): Promise<TransitionResult[]> {
+    if (inputs.length === 0) return [];
+    return this.#tx(() => inputs.map((input) => this.#t.complete(input)));
   }
 
   async failStep(input: FailStep): Promise<TransitionResult> {
@@ -297,29 +298,44 @@ export class SqliteStore implements Store {
           input.attempt,
           input.workerId,
         );
-        if (!held) return this.#refused(runId);
-        this.#recordAttempt(input, 'failed', held.started_at, error);
-        if (input.logs) this.#insertLogs(input.logs);
+        if (!held) return this.#t.refused(runId);
+        this.#t.recordAttempt(input, 'failed', held.started_at, error);
+        if (input.logs) this.#t.insertLogs(input.logs);
         return {
           applied: true,
-          runStatus: this.#runStatusOf(runId),
+          runStatus: this.#t.runStatusOf(runId),
           claimed: [],
           queuedMore: input.retryAt <= now,
         };
       }
       const held = this.#s.fail.get(error, now, runId, key, input.attempt, input.workerId);
-      if (!held) return this.#refused(runId);
-      this.#recordAttempt(input, 'failed', held.started_at, error);
-      if (input.logs) this.#insertLogs(input.logs);
-      this.#afterFailure(runId, key, held.parent_key, input.error, now);
+      if (!held) return this.#t.refused(runId);
+      this.#t.recordAttempt(input, 'failed', held.started_at, error);
+      if (input.logs) this.#t.insertLogs(input.logs);
+      if (held.kind === 'run') {
+        // The workflow function failed for good: so does its run, with the function's error.
+        this.#t.finishWorkflow(runId, now, input.error);
+        return {
+          applied: true,
+          runStatus: this.#t.runStatusOf(runId),
+          claimed: [],
+          queuedMore: false,
+        };
+      }
+      this.#t.afterFailure(runId, key, held.parent_key, input.error, now);
       if (input.failFast) {
-        this.#cancelUnfinished(runId, now, {
+        this.#t.cancelUnfinished(runId, now, {
           name: 'Cancelled',
           message: `cancelled because step ${key} failed (failFast)`,
         });
       }
-      this.#finishIfDone(runId, now);
-      return { applied: true, runStatus: this.#runStatusOf(runId), claimed: [], queuedMore: false };
+      this.#t.finishIfDone(runId, now);
+      return {
+        applied: true,
+        runStatus: this.#t.runStatusOf(runId),
+        claimed: [],
+        queuedMore: false,
+      };
     });
   }
 
@@ -332,17 +348,22 @@ export class SqliteStore implements Store {
       if (items.length === 0) {
         // No items: the map step succeeds at once, with no output of its own.
         const held = this.#s.succeed.get(null, now, runId, key, input.attempt, input.workerId);
-        if (!held) return this.#refused(runId);
-        const ready = this.#afterSuccess(runId, key, held.parent_key, now);
-        if (ready.steps.length === 0) this.#finishIfDone(runId, now);
-        return this.#release(runId, ready, now, input.workerId, undefined);
+        if (!held) return this.#t.refused(runId);
+        const ready = this.#t.afterSuccess(runId, key, held.parent_key, now);
+        if (ready.steps.length === 0) this.#t.finishIfDone(runId, now);
+        return this.#t.release(runId, ready, now, input.workerId, undefined);
       }
       const map = this.#s.expand.get(items.length, runId, key, input.attempt, input.workerId);
-      if (!map) return this.#refused(runId);
+      if (!map) return this.#t.refused(runId);
       items.forEach((item, i) =>
         this.#s.insertItem.run(runId, item, map.node, key, i, now, map.priority, now),
       );
-      return { applied: true, runStatus: this.#runStatusOf(runId), claimed: [], queuedMore: true };
+      return {
+        applied: true,
+        runStatus: this.#t.runStatusOf(runId),
+        claimed: [],
+        queuedMore: true,
+      };
     });
   }
 
@@ -375,6 +396,7 @@ export class SqliteStore implements Store {
     });
   }
 
+  // A run parked with no wake-up time has its `$run` step at NEVER, which is no time to wake at.
   async nextWakeAt(now: number, definitions?: readonly string[]): Promise<number | null> {
     const row =
       definitions === undefined
@@ -390,7 +412,7 @@ export class SqliteStore implements Store {
   // Logs -----------------------------------------------------------------------------------
 
   async appendLogs(lines: readonly NewLog[]): Promise<void> {
-    if (lines.length > 0) this.#tx(() => this.#insertLogs(lines));
+    if (lines.length > 0) this.#tx(() => this.#t.insertLogs(lines));
   }
 
   async listLogs(
@@ -427,179 +449,128 @@ export class SqliteStore implements Store {
     this.#s.removeWorker.run(id);
   }
 
-  // Transitions (always inside a transaction) ----------------------------------------------
+  // Workflows ------------------------------------------------------------------------------
 
-  /**
-   * A step succeeded: count down its dependents and, for a fan-out item, its map step, which
-   * succeeds with its last item and counts down its own dependents the same way. Returns the
-   * dependents now waiting on nothing; they are still `pending` until {@link #release}.
-   */
-  #afterSuccess(runId: string, key: string, parentKey: string | null, now: number): Ready {
-    const ready: Ready = { steps: [], from: [] };
-    let done = key;
-    let parent = parentKey;
-    for (;;) {
-      let any = false;
-      for (const row of this.#s.countDownDependents.all(runId, done)) {
-        if (row.waiting_on > 0) continue;
-        ready.steps.push(row);
-        any = true;
-      }
-      if (any) ready.from.push(done);
-      if (parent === null) return ready;
-      const map = this.#s.countDownMap.get(now, runId, parent);
-      if (map?.status !== 'succeeded') return ready;
-      done = parent;
-      parent = map.parent_key;
-    }
-  }
-
-  /**
-   * A step failed for good: its downstream is skipped, transitively. For an item, its map step
-   * (if still waiting on its items) fails too, the items not yet started are skipped (their only
-   * consumer failed), and the map step's downstream is skipped.
-   */
-  #afterFailure(
-    runId: string,
-    key: string,
-    parentKey: string | null,
-    error: SerializedError,
-    now: number,
-  ): void {
-    this.#skipDownstream(runId, key, now);
-    let failed = key;
-    let cause = error;
-    let parent = parentKey;
-    while (parent !== null) {
-      const mapError: SerializedError = {
-        name: 'ItemFailed',
-        message: `item ${failed} failed: ${cause.message}`,
-        cause,
-      };
-      const map = this.#s.failMap.get(errorToText(mapError), now, runId, parent);
-      if (!map) return;
-      this.#s.skipItems.run(now, runId, parent);
-      this.#skipDownstream(runId, parent, now);
-      failed = parent;
-      cause = mapError;
-      parent = map.parent_key;
-    }
-  }
-
-  #skipDownstream(runId: string, key: string, now: number): void {
-    const todo = [key];
-    for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
-      for (const skipped of this.#s.skipDependents.all(now, runId, runId, next)) todo.push(skipped);
-    }
-  }
-
-  /** Cancels every unfinished step of a run; running ones held by a worker get an attempt row. */
-  #cancelUnfinished(runId: string, now: number, error: SerializedError): string[] {
-    const running = this.#s.runningSteps.all(runId);
-    const text = errorToText(error);
-    for (const r of running) {
-      // An expanded map step has no owner and no attempt of its own to record.
-      if (r.lease_owner === null) continue;
-      this.#s.insertAttempt.run(
-        runId,
-        r.key,
-        r.attempt,
-        'cancelled',
-        r.lease_owner,
-        r.started_at ?? now,
-        now,
-        text,
+  async recordEntry(input: RecordEntry): Promise<{ applied: boolean }> {
+    const { runId, entry, now } = input;
+    if (entry.key === WORKFLOW_STEP_KEY) {
+      throw new WeftError(
+        'invalid_entry',
+        `a journal entry of run ${runId} may not use the key ${WORKFLOW_STEP_KEY}: it is the workflow's own step`,
       );
     }
-    this.#s.cancelSteps.run(now, runId);
-    return running.map((r) => r.key);
-  }
-
-  /** Finishes the run if no step is left to do: failed if any step failed, else succeeded. */
-  #finishIfDone(runId: string, now: number): void {
-    if (this.#s.anyUnfinished.get(runId) !== undefined) return;
-    const failed = this.#s.failedKeys.all(runId);
-    if (failed.length > 0) {
-      const error: SerializedError = {
-        name: 'RunFailed',
-        message: `steps failed: ${failed.join(', ')}`,
-      };
-      this.#s.failRun.run(now, now, now, errorToText(error), runId);
-    } else {
-      this.#s.succeedRun.run(now, now, now, runId);
-    }
-  }
-
-  /**
-   * Moves the steps a success made ready: up to `claimNext.limit` of them (by priority, then
-   * key: they all became ready now) straight to `running` for the caller, the rest to `queued`.
-   * A claimed step goes pending → queued → running inside one transaction, so no reader can
-   * tell it skipped a state, and it never touches the queued-step indexes: on a chain that is
-   * most of the pages a completion writes.
-   */
-  #release(
-    runId: string,
-    ready: Ready,
-    now: number,
-    workerId: string,
-    claimNext: { limit: number; leaseMs: number } | undefined,
-  ): TransitionResult {
-    const taken: { key: string; row: Omit<ClaimRow, 'run_id' | 'key' | 'kind' | 'definition'> }[] =
-      [];
-    const lease = now + (claimNext?.leaseMs ?? 0);
-    const limit = claimNext?.limit ?? 0;
-    if (limit > 0 && ready.steps.length > 0) {
-      const order =
-        ready.steps.length === 1
-          ? ready.steps
-          : [...ready.steps].sort(
-              (a, b) => b.priority - a.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-            );
-      for (const step of order.slice(0, limit)) {
-        const row = this.#s.claimReady.get(workerId, lease, now, now, now, runId, step.key);
-        if (row) taken.push({ key: step.key, row });
+    return this.#tx(() => {
+      const held = this.#s.heldRun.get(runId, WORKFLOW_STEP_KEY, input.runAttempt, input.workerId);
+      if (!held) return { applied: false };
+      this.#s.upsertEntry.run(
+        runId,
+        entry.key,
+        entry.name,
+        entry.kind,
+        entry.seq,
+        entry.status,
+        entry.output,
+        errorToText(entry.error),
+        entry.attempt,
+        held.priority,
+        entry.startedAt,
+        entry.finishedAt,
+      );
+      const a = input.attemptRow;
+      if (a) {
+        const error = errorToText(a.error);
+        this.#s.upsertAttempt.run(
+          runId,
+          entry.key,
+          a.attempt,
+          a.status,
+          input.workerId,
+          a.startedAt,
+          now,
+          error,
+        );
       }
-    }
-    if (taken.length < ready.steps.length) {
-      for (const from of ready.from) this.#s.queueReady.run(now, now, runId, runId, from);
-    }
-    const run = this.#s.runInfo.get(runId);
-    if (!run) throw new NotFoundError('run', runId);
-    let runStatus = run.status;
-    // The run is running already unless it was waiting (a workflow): spare the no-op update.
-    if (taken.length > 0 && runStatus !== 'running') {
-      if (this.#s.startRun.run(now, now, runId).changes > 0) runStatus = 'running';
-    }
-    const claimed = taken.map(({ key, row }) =>
-      toClaimed({ ...row, run_id: runId, key, kind: run.kind, definition: run.definition }, lease),
-    );
-    return { applied: true, runStatus, claimed, queuedMore: ready.steps.length > claimed.length };
+      if (input.logs) this.#t.insertLogs(input.logs);
+      return { applied: true };
+    });
   }
 
-  /** The attempt row of the caller's attempt, ending now. */
-  #recordAttempt(
-    ref: StepRef & { now: number },
-    status: AttemptStatus,
-    startedAt: number | null,
-    error: string | null,
-  ): void {
-    const { runId, key, attempt, workerId, now } = ref;
-    this.#s.insertAttempt.run(runId, key, attempt, status, workerId, startedAt ?? now, now, error);
+  async parkRun(input: ParkRun): Promise<{ applied: boolean }> {
+    const { runId, now, waitingFor: wait } = input;
+    return this.#tx(() => {
+      // queued_at goes with available_at: a run parked until later sorts behind the steps
+      // claimable now in the claim index, instead of being walked by every claim meanwhile.
+      const at = this.#t.satisfied(wait, input.exclude) ? now : (input.wakeAt ?? NEVER);
+      const parked = this.#s.parkStep.run(
+        at,
+        at,
+        runId,
+        WORKFLOW_STEP_KEY,
+        input.runAttempt,
+        input.workerId,
+      );
+      if (parked.changes === 0) return { applied: false };
+      const event = wait.kind === 'event' ? wait : null;
+      this.#s.parkRun.run(
+        JSON.stringify(wait),
+        event?.event ?? null,
+        event?.key ?? null,
+        now,
+        runId,
+      );
+      if (input.logs) this.#t.insertLogs(input.logs);
+      return { applied: true };
+    });
   }
 
-  #refused(runId: string): TransitionResult {
-    return { applied: false, runStatus: this.#runStatusOf(runId), claimed: [], queuedMore: false };
+  async sendEvent(
+    input: NewEvent,
+  ): Promise<{ event: EventRecord; created: boolean; woken: string[] }> {
+    return this.#tx(() => {
+      const idempotencyKey = input.idempotencyKey ?? null;
+      if (idempotencyKey !== null) {
+        const first = this.#s.eventByIdempotency.get(idempotencyKey);
+        if (first) return { event: toEvent(first), created: false, woken: [] };
+      }
+      const event: EventRecord = {
+        id: input.id,
+        type: input.type,
+        key: input.key ?? null,
+        payload: input.payload,
+        idempotencyKey,
+        sentAt: input.sentAt,
+      };
+      const { id, type, key, payload, sentAt } = event;
+      this.#s.insertEvent.run(id, type, key, payload, idempotencyKey, sentAt);
+      const candidates = this.#s.unkeyedWaits.all(type);
+      if (key !== null) candidates.push(...this.#s.keyedWaits.all(type, key));
+      const decoded = lazyPayload(payload);
+      const woken: string[] = [];
+      for (const c of candidates) {
+        const wait = JSON.parse(c.waiting_for) as WaitInfo;
+        if (wait.kind !== 'event' || !satisfies(wait, event, decoded)) continue;
+        if (this.#s.wakeRun.run(sentAt, sentAt, sentAt, c.id).changes > 0) woken.push(c.id);
+      }
+      return { event, created: true, woken };
+    });
   }
 
-  #runStatusOf(runId: string): RunStatus {
-    const status = this.#s.runStatus.get(runId);
-    if (status === undefined) throw new NotFoundError('run', runId);
-    return status;
+  async findEvent(query: EventQuery): Promise<EventRecord | null> {
+    const row = findEvent(this.#s, query);
+    return row ? toEvent(row) : null;
   }
 
-  #insertLogs(lines: readonly NewLog[]): void {
-    for (const l of lines)
-      this.#s.insertLog.run(l.runId, l.stepKey, l.attempt, l.at, l.level, l.message);
+  async listEvents(options: { type?: string; limit?: number } = {}): Promise<EventRecord[]> {
+    const limit = options.limit ?? -1;
+    const rows =
+      options.type === undefined
+        ? this.#s.events.all(limit)
+        : this.#s.eventsOfType.all(options.type, limit);
+    return rows.map(toEvent);
+  }
+
+  async listChildRuns(runId: string): Promise<RunRecord[]> {
+    return this.#s.childRuns.all(runId).map(toRun);
   }
 
   /** A statement whose text depends on which filters are given, prepared once per shape. */
