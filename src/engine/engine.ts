@@ -28,17 +28,12 @@ import {
 import { newId } from '../core/ids.js';
 import { Limiter } from '../core/limiter.js';
 import { isTerminalRun, type RunStatus } from '../core/states.js';
-import { validateInput } from '../sdk/params.js';
-import { upstreamOf, type AnyPipeline } from '../sdk/pipeline.js';
-import { planRun } from '../sdk/plan.js';
-import type { AnyWorkflow } from '../sdk/workflow.js';
 import type { Store } from '../store/contract/store.js';
 import {
   WORKFLOW_STEP_KEY,
   type ClaimedStep,
   type CompleteStep,
   type EventRecord,
-  type NewStep,
   type RunRecord,
   type TransitionResult,
 } from '../store/contract/types.js';
@@ -49,6 +44,8 @@ import { RunContext } from './run-context.js';
 import { runPipelineStep, type ActiveStep } from './step-runner.js';
 import { isWorkerDead, thisHost } from './worker-identity.js';
 import { runWorkflowStep } from './workflow-runner.js';
+import { planPipelineRun, planWorkflowRun } from './run-plan.js';
+import { GroupCommit } from './group-commit.js';
 
 export type EngineState = 'created' | 'running' | 'stopping' | 'stopped';
 
@@ -120,13 +117,7 @@ export class Engine {
   #loop: Promise<void> | null = null;
   #heartbeat: Promise<void> | null = null;
   #settled: (() => void) | null = null;
-  /** Completions waiting for the next group commit. */
-  #commitQueue: {
-    input: CompleteStep;
-    resolve: (result: TransitionResult) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
-  #commitScheduled = false;
+  readonly #commits: GroupCommit;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -149,6 +140,17 @@ export class Engine {
     this.faults = options.faults ?? {};
     this.#workerEnabled = options.worker ?? true;
     this.#scope = options.scope ?? 'all';
+    this.#commits = new GroupCommit(
+      this.store,
+      () => this.#active.size,
+      (batch) => {
+        // The batch's steps are done: their slots are free for what the batch made ready.
+        const free = this.concurrency - this.#active.size + batch;
+        return free > 0 && this.#state === 'running'
+          ? { limit: free, leaseMs: this.leaseMs }
+          : null;
+      },
+    );
     if (options.captureConsole ?? true) installConsoleCapture();
   }
 
@@ -240,8 +242,8 @@ export class Engine {
     const priority = options.priority ?? 0;
     const planned =
       definition.kind === 'workflow'
-        ? this.#planWorkflow(definition, options, priority)
-        : this.#planPipeline(definition, options, priority);
+        ? planWorkflowRun(definition, options, priority)
+        : planPipelineRun(definition, options, priority);
     const now = this.clock.now();
     const { run, created } = await this.store.createRun(
       {
@@ -270,55 +272,6 @@ export class Engine {
       });
     this.#wake();
     return run;
-  }
-
-  #planPipeline(definition: AnyPipeline, options: SubmitOptions, priority: number) {
-    const spec = definition.spec;
-    const input = validateInput(
-      `pipeline ${spec.name}: invalid params`,
-      spec.params,
-      options.params,
-    );
-    const overrides = options.overrides ?? {};
-    const plan = planRun(spec, options.outputs, Object.keys(overrides));
-    const steps: NewStep[] = [];
-    for (const name of plan.overridden) {
-      steps.push({
-        key: name,
-        node: name,
-        dependsOn: [],
-        override: encode(overrides[name], `override of ${name}`),
-      });
-    }
-    const known = new Set([...plan.nodes, ...plan.overridden]);
-    for (const name of plan.nodes) {
-      const node = spec.nodes.get(name)!;
-      steps.push({
-        key: name,
-        node: name,
-        dependsOn: upstreamOf(node).filter((u) => known.has(u)),
-        priority: priority + node.policy.priority,
-      });
-    }
-    return { input, steps };
-  }
-
-  #planWorkflow(definition: AnyWorkflow, options: SubmitOptions, priority: number) {
-    if (options.outputs || options.overrides) {
-      throw new ConfigError(
-        'invalid_option',
-        `workflow ${definition.name}: outputs and overrides apply to pipelines only`,
-      );
-    }
-    const input = validateInput(
-      `workflow ${definition.name}: invalid input`,
-      definition.input,
-      options.params,
-    );
-    const steps: NewStep[] = [
-      { key: WORKFLOW_STEP_KEY, node: definition.name, dependsOn: [], kind: 'run', priority },
-    ];
-    return { input, steps };
   }
 
   /** Resolves with the run once it has finished (succeeded, failed or cancelled). */
@@ -724,46 +677,11 @@ export class Engine {
   }
 
   /**
-   * @internal Records a step's result. Results that arrive in the same turn of the event loop
-   * (fan-out items, parallel branches) share one transaction: a group commit. A lone step
-   * (a chain) commits at once. The last completion of a batch claims the work the batch made
-   * ready, up to the slots the batch frees.
+   * @internal Records a step's result, in a group commit with the results that arrive in the
+   * same turn of the event loop (see {@link GroupCommit}).
    */
   commitCompletion(input: Omit<CompleteStep, 'claimNext'>): Promise<TransitionResult> {
-    return new Promise((resolve, reject) => {
-      this.#commitQueue.push({ input, resolve, reject });
-      if (this.#commitQueue.length === 1 && this.#active.size <= 1) {
-        void this.#flushCommits();
-      } else if (!this.#commitScheduled) {
-        this.#commitScheduled = true;
-        setImmediate(() => {
-          this.#commitScheduled = false;
-          void this.#flushCommits();
-        });
-      }
-    });
-  }
-
-  async #flushCommits(): Promise<void> {
-    const batch = this.#commitQueue.splice(0);
-    if (batch.length === 0) return;
-    const free = this.concurrency - this.#active.size + batch.length;
-    const inputs = batch.map((b) => b.input);
-    if (free > 0 && this.#state === 'running') {
-      inputs[inputs.length - 1] = {
-        ...inputs[inputs.length - 1]!,
-        claimNext: { limit: free, leaseMs: this.leaseMs },
-      };
-    }
-    try {
-      const results =
-        inputs.length === 1
-          ? [await this.store.completeStep(inputs[0]!)]
-          : await this.store.completeSteps(inputs);
-      results.forEach((r, i) => batch[i]!.resolve(r));
-    } catch (error) {
-      for (const b of batch) b.reject(error);
-    }
+    return this.#commits.submit(input);
   }
 
   /** @internal Encodes a step output under this engine's size limit. */

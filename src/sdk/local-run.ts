@@ -29,6 +29,7 @@ import {
   type RunOptions,
 } from './pipeline.js';
 import { planRun } from './plan.js';
+import { concurrencySlot } from './slots.js';
 
 export type RunEvent =
   | {
@@ -261,17 +262,12 @@ export async function runLocal(
     succeed(unit, result);
   };
 
-  const limitKeyOf = (unit: Unit): string | null => {
-    const p = unit.node.policy;
-    if (p.concurrency === null) return null;
-    const base =
-      unit.node.task !== null ? `task:${unit.node.task}` : `node:${spec.name}.${unit.node.name}`;
-    if (!p.concurrencyKey) return base;
-    return `${base}:${p.concurrencyKey(unit.node.kind === 'map' ? unit.item : unit.input)}`;
-  };
-
   const start = (unit: Unit) => {
-    const key = limitKeyOf(unit);
+    const key = concurrencySlot(
+      spec.name,
+      unit.node,
+      unit.node.kind === 'map' ? unit.item : unit.input,
+    );
     // Fast path: no limit, and the function returns synchronously.
     if (key === null && unit.node.policy.timeoutMs === null) {
       emit(unit, 'running');

@@ -19,65 +19,30 @@
 import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, DefinitionError } from '../core/errors.js';
-import { resolvePolicy, type Policy, type PolicyOptions } from '../core/policy.js';
+import { resolvePolicy, type PolicyOptions } from '../core/policy.js';
 import type { TaskContext } from './context.js';
 import { readDestructuredDeps } from './deps-parser.js';
+import {
+  finishSpec,
+  paramNamesOf,
+  type NodeInput,
+  type NodeSpec,
+  type PipelineSpec,
+} from './pipeline-spec.js';
 import type { NodeKeys, OutputsOf, WiringCheck } from './pipeline-types.js';
 import { checkName, isTask, type AnyTask } from './task.js';
 import type { RunEvent } from './local-run.js';
 
 // ---------------------------------------------------------------------------------------------
-// The runtime model both styles compile to.
+// The runtime model both styles compile to lives in pipeline-spec.ts.
 
-/** One input of a node: the property `as` of its dependency object comes from node/param `from`. */
-export interface NodeInput {
-  as: string;
-  from: string;
-  optional: boolean;
-}
-
-export interface NodeSpec {
-  name: string;
-  kind: 'node' | 'map';
-  inputs: NodeInput[];
-  /** `kind: 'node'`: the function, called with the dependency object. */
-  fn: (input: Record<string, unknown>, ctx: TaskContext) => unknown;
-  /** `kind: 'map'`: the node or param whose list is mapped over. */
-  over: string | null;
-  /** `kind: 'map'` nested: the inner list of each outer item. */
-  each: ((item: unknown) => readonly unknown[]) | null;
-  /** `kind: 'map'`: the function called per item. */
-  item: ((item: unknown, input: Record<string, unknown>, ctx: TaskContext) => unknown) | null;
-  policy: Policy;
-  /** Name of the task this node runs, whose concurrency limit it shares. */
-  task: string | null;
-  description: string | undefined;
-  /** The function's source, shown in the UI. */
-  source: string;
-}
-
-export interface PipelineSpec {
-  name: string;
-  params: z.ZodType | null;
-  paramNames: string[];
-  nodes: Map<string, NodeSpec>;
-  /** Node names in a topological order (dependencies first, definition order otherwise). */
-  order: string[];
-  /** What a run computes when no outputs are asked for: every node (Hamilton style), or the
-   *  references the build function returned (explicit style). */
-  defaultOutputs: string[];
-  /** Per node, the nodes that depend on it. */
-  dependents: Map<string, string[]>;
-  failFast: boolean;
-  description: string | undefined;
-}
-
-/** Upstream names of a node: its inputs plus, for a map, the list it maps over. */
-export function upstreamOf(node: NodeSpec): string[] {
-  const names = node.inputs.map((i) => i.from);
-  if (node.over !== null && !names.includes(node.over)) names.push(node.over);
-  return names;
-}
+export {
+  suggestName,
+  upstreamOf,
+  type NodeInput,
+  type NodeSpec,
+  type PipelineSpec,
+} from './pipeline-spec.js';
 
 // ---------------------------------------------------------------------------------------------
 // Hamilton-style helpers.
@@ -334,20 +299,6 @@ function makePipeline(spec: PipelineSpec): Pipeline<never, Record<string, unknow
 // ---------------------------------------------------------------------------------------------
 // Building and validating the spec.
 
-function paramNamesOf(pipelineName: string, schema: z.ZodType | undefined): string[] {
-  if (!schema) return [];
-  const shape = (schema as unknown as { shape?: unknown }).shape;
-  if (typeof shape !== 'object' || shape === null) {
-    throw new DefinitionError(
-      'invalid_params',
-      pipelineName,
-      [],
-      `pipeline ${pipelineName}: params must be a zod object schema, e.g. z.object({ day: z.string() })`,
-    );
-  }
-  return Object.keys(shape);
-}
-
 function isNodeObject(
   value: unknown,
 ): value is ConfiguredNode<unknown, unknown> | MapNode<string, unknown, unknown, unknown> {
@@ -581,6 +532,29 @@ function buildExplicit(
     }
     return over.name;
   };
+  const addMap = (
+    nodeName: string,
+    over: AnyRef,
+    each: NodeSpec['each'],
+    deps: Record<string, AnyRef>,
+    fn: unknown,
+    opts: MapOptions | undefined,
+  ): never => {
+    const p = policyFrom(nodeName, fn, opts);
+    return add({
+      name: nodeName,
+      kind: 'map',
+      inputs: inputsOf(nodeName, deps),
+      fn: () => undefined,
+      over: overName(nodeName, over),
+      each,
+      item: p.item,
+      policy: p.policy,
+      task: p.task,
+      description: p.description,
+      source: sourceOf(p.fn),
+    }) as never;
+  };
   const builder: PipelineBuilder<Record<string, unknown>> = {
     params: params,
     node(nodeName, deps, fn, opts) {
@@ -599,24 +573,8 @@ function buildExplicit(
         source: sourceOf(p.fn),
       }) as never;
     },
-    map(nodeName, over, deps, fn, opts) {
-      const p = policyFrom(nodeName, fn, opts);
-      return add({
-        name: nodeName,
-        kind: 'map',
-        inputs: inputsOf(nodeName, deps),
-        fn: () => undefined,
-        over: overName(nodeName, over),
-        each: null,
-        item: p.item,
-        policy: p.policy,
-        task: p.task,
-        description: p.description,
-        source: sourceOf(p.fn),
-      }) as never;
-    },
-    mapEach(nodeName, over, each, deps, fn, opts) {
-      const p = policyFrom(nodeName, fn, opts);
+    map: (nodeName, over, deps, fn, opts) => addMap(nodeName, over, null, deps, fn, opts),
+    mapEach: (nodeName, over, each, deps, fn, opts) => {
       if (typeof each !== 'function') {
         throw new DefinitionError(
           'invalid_map',
@@ -625,19 +583,7 @@ function buildExplicit(
           `pipeline ${name}: map "${nodeName}": each must be a function returning the inner list of an item`,
         );
       }
-      return add({
-        name: nodeName,
-        kind: 'map',
-        inputs: inputsOf(nodeName, deps),
-        fn: () => undefined,
-        over: overName(nodeName, over),
-        each: each as NodeSpec['each'],
-        item: p.item,
-        policy: p.policy,
-        task: p.task,
-        description: p.description,
-        source: sourceOf(p.fn),
-      }) as never;
+      return addMap(nodeName, over, each as NodeSpec['each'], deps, fn, opts);
     },
   };
   const returned = build(builder);
@@ -664,149 +610,9 @@ function buildExplicit(
   return finishSpec(name, nodes, options, outputs);
 }
 
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [
-    i,
-    ...new Array<number>(b.length).fill(0),
-  ]);
-  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      dp[i]![j] = Math.min(
-        dp[i - 1]![j]! + 1,
-        dp[i]![j - 1]! + 1,
-        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-  }
-  return dp[a.length]![b.length]!;
-}
-
-/** "; did you mean orders?" when a known name is close to `name`. */
-export function suggestName(name: string, known: Iterable<string>): string {
-  let best: string | null = null;
-  let bestDistance = 3;
-  for (const k of known) {
-    const d = editDistance(name, k);
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best ? `; did you mean "${best}"?` : '';
-}
-
 function withoutDescription(options: object): PolicyOptions {
   const { description: _d, ...rest } = options as { description?: string };
   return rest;
-}
-
-function finishSpec(
-  name: string,
-  nodes: Map<string, NodeSpec>,
-  options: PipelineOptions<z.ZodType>,
-  defaultOutputs: string[] | null,
-): PipelineSpec {
-  const paramNames = paramNamesOf(name, options.params);
-  if (nodes.size === 0) {
-    throw new DefinitionError('empty_pipeline', name, [], `pipeline ${name} has no nodes`);
-  }
-  for (const n of nodes.keys()) checkName('node', n);
-  const clashes = paramNames.filter((p) => nodes.has(p));
-  if (clashes.length) {
-    throw new DefinitionError(
-      'name_clash',
-      name,
-      clashes,
-      `pipeline ${name}: ${clashes.map((c) => `"${c}"`).join(', ')} is both a node and a param; rename the node or the param`,
-    );
-  }
-  const known = new Set([...nodes.keys(), ...paramNames]);
-  const missing: string[] = [];
-  for (const spec of nodes.values()) {
-    spec.inputs = spec.inputs.filter((i) => known.has(i.from) || !i.optional);
-    for (const up of upstreamOf(spec)) {
-      if (!known.has(up)) {
-        missing.push(
-          // A node is never a valid dependency of itself, so it is no suggestion either.
-          `node "${spec.name}" depends on "${up}", which is no node or param${suggestName(
-            up,
-            [...known].filter((k) => k !== spec.name),
-          )}`,
-        );
-      }
-      if (up === spec.name) {
-        throw new DefinitionError(
-          'cycle',
-          name,
-          [spec.name],
-          `pipeline ${name}: node "${spec.name}" depends on itself`,
-        );
-      }
-    }
-  }
-  if (missing.length) {
-    throw new DefinitionError(
-      'missing_dependency',
-      name,
-      missing.map((m) => m.split('"')[1]!),
-      `pipeline ${name}: ${missing.join('; ')}`,
-    );
-  }
-  const dependents = new Map<string, string[]>([...nodes.keys()].map((n) => [n, []]));
-  for (const spec of nodes.values()) {
-    for (const up of upstreamOf(spec)) dependents.get(up)?.push(spec.name);
-  }
-  const order = topologicalOrder(name, nodes);
-  return {
-    name,
-    params: options.params ?? null,
-    paramNames,
-    nodes,
-    order,
-    dependents,
-    defaultOutputs: defaultOutputs ?? order,
-    failFast: options.failFast ?? false,
-    description: options.description,
-  };
-}
-
-function topologicalOrder(name: string, nodes: Map<string, NodeSpec>): string[] {
-  // Iterative depth-first search: a 10,000-node chain must not overflow the call stack.
-  const state = new Map<string, 'visiting' | 'done'>();
-  const order: string[] = [];
-  for (const root of nodes.keys()) {
-    if (state.has(root)) continue;
-    const path: { node: string; ups: string[]; next: number }[] = [];
-    const enter = (n: string) => {
-      state.set(n, 'visiting');
-      path.push({ node: n, ups: upstreamOf(nodes.get(n)!).filter((u) => nodes.has(u)), next: 0 });
-    };
-    enter(root);
-    while (path.length) {
-      const top = path[path.length - 1]!;
-      if (top.next < top.ups.length) {
-        const up = top.ups[top.next++]!;
-        const s = state.get(up);
-        if (s === 'visiting') {
-          const names = path.map((f) => f.node);
-          const cycle = [...names.slice(names.indexOf(up)), up];
-          throw new DefinitionError(
-            'cycle',
-            name,
-            cycle.slice(0, -1),
-            `pipeline ${name} has a cycle: ${cycle.join(' → ')}; break it by removing one of these dependencies`,
-          );
-        }
-        if (s === undefined) enter(up);
-      } else {
-        path.pop();
-        state.set(top.node, 'done');
-        order.push(top.node);
-      }
-    }
-  }
-  return order;
 }
 
 /** Node names of a Hamilton-style module, for callers that need them at runtime. */

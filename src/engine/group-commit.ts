@@ -1,0 +1,68 @@
+/**
+ * Group commit of step results. Results that arrive in the same turn of the event loop (fan-out
+ * items, parallel branches) are recorded in ONE transaction; a lone result (a chain) is
+ * recorded at once, with no added latency. The last completion of a batch claims the work the
+ * batch made ready, up to the slots the batch frees.
+ */
+import type { Store } from '../store/contract/store.js';
+import type { CompleteStep, TransitionResult } from '../store/contract/types.js';
+
+interface Pending {
+  input: CompleteStep;
+  resolve: (result: TransitionResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommit {
+  readonly #store: Store;
+  readonly #running: () => number;
+  readonly #claimBudget: (batchSize: number) => { limit: number; leaseMs: number } | null;
+  #queue: Pending[] = [];
+  #scheduled = false;
+
+  /**
+   * @param running how many steps this worker runs now (1 or less: the result is alone)
+   * @param claimBudget what the batch may claim of the work it makes ready, or null
+   */
+  constructor(
+    store: Store,
+    running: () => number,
+    claimBudget: (batchSize: number) => { limit: number; leaseMs: number } | null,
+  ) {
+    this.#store = store;
+    this.#running = running;
+    this.#claimBudget = claimBudget;
+  }
+
+  submit(input: Omit<CompleteStep, 'claimNext'>): Promise<TransitionResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ input, resolve, reject });
+      if (this.#queue.length === 1 && this.#running() <= 1) {
+        void this.#flush();
+      } else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#scheduled = false;
+          void this.#flush();
+        });
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#queue.splice(0);
+    if (batch.length === 0) return;
+    const inputs = batch.map((b) => b.input);
+    const claimNext = this.#claimBudget(batch.length);
+    if (claimNext) inputs[inputs.length - 1] = { ...inputs[inputs.length - 1]!, claimNext };
+    try {
+      const results =
+        inputs.length === 1
+          ? [await this.#store.completeStep(inputs[0]!)]
+          : await this.#store.completeSteps(inputs);
+      results.forEach((r, i) => batch[i]!.resolve(r));
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    }
+  }
+}
