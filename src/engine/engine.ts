@@ -143,9 +143,9 @@ export class Engine {
     this.#commits = new GroupCommit(
       this.store,
       () => this.#active.size,
-      (batch) => {
-        // The batch's steps are done: their slots are free for what the batch made ready.
-        const free = this.concurrency - this.#active.size + batch;
+      (held) => {
+        // The batch's held steps are done: their slots are free for what the batch made ready.
+        const free = this.concurrency - this.#active.size + held;
         return free > 0 && this.#state === 'running'
           ? { limit: free, leaseMs: this.leaseMs }
           : null;
@@ -324,9 +324,9 @@ export class Engine {
       );
     }
     const context = new RunContext(this.store, run, definition.spec);
-    const names = run.outputs.length
-      ? run.outputs
-      : (await this.store.listSteps(runId)).filter((s) => s.parentKey === null).map((s) => s.node);
+    // As in-process: the outputs asked for, else the pipeline's default outputs (every node of
+    // a Hamilton-style pipeline, the returned references of an explicit one).
+    const names = run.outputs.length ? run.outputs : definition.spec.defaultOutputs;
     const out: Record<string, unknown> = {};
     for (const name of names) out[name] = await context.value(name);
     return out;
@@ -682,6 +682,13 @@ export class Engine {
    */
   commitCompletion(input: Omit<CompleteStep, 'claimNext'>): Promise<TransitionResult> {
     return this.#commits.submit(input);
+  }
+
+  /** @internal Records several results (a step and the steps run ahead of it) in one batch. */
+  commitCompletions(
+    inputs: readonly Omit<CompleteStep, 'claimNext'>[],
+  ): Promise<TransitionResult[]> {
+    return this.#commits.submitAll(inputs);
   }
 
   /** @internal Encodes a step output under this engine's size limit. */

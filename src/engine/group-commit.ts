@@ -22,7 +22,8 @@ export class GroupCommit {
 
   /**
    * @param running how many steps this worker runs now (1 or less: the result is alone)
-   * @param claimBudget what the batch may claim of the work it makes ready, or null
+   * @param claimBudget given how many held steps a batch finishes, what it may claim of the
+   *   work it makes ready (or null)
    */
   constructor(
     store: Store,
@@ -35,25 +36,38 @@ export class GroupCommit {
   }
 
   submit(input: Omit<CompleteStep, 'claimNext'>): Promise<TransitionResult> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ input, resolve, reject });
-      if (this.#queue.length === 1 && this.#running() <= 1) {
+    return this.submitAll([input]).then((results) => results[0]!);
+  }
+
+  /** Records several results, in order, in the same transaction. */
+  submitAll(inputs: readonly Omit<CompleteStep, 'claimNext'>[]): Promise<TransitionResult[]> {
+    const wasEmpty = this.#queue.length === 0;
+    const results = Promise.all(
+      inputs.map(
+        (input) =>
+          new Promise<TransitionResult>((resolve, reject) =>
+            this.#queue.push({ input, resolve, reject }),
+          ),
+      ),
+    );
+    if (wasEmpty && this.#running() <= 1) {
+      void this.#flush();
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
         void this.#flush();
-      } else if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => {
-          this.#scheduled = false;
-          void this.#flush();
-        });
-      }
-    });
+      });
+    }
+    return results;
   }
 
   async #flush(): Promise<void> {
     const batch = this.#queue.splice(0);
     if (batch.length === 0) return;
     const inputs = batch.map((b) => b.input);
-    const claimNext = this.#claimBudget(batch.length);
+    // Only steps this worker held free a slot; steps run ahead never took one.
+    const claimNext = this.#claimBudget(inputs.filter((i) => !i.claim).length);
     if (claimNext) inputs[inputs.length - 1] = { ...inputs[inputs.length - 1]!, claimNext };
     try {
       const results =

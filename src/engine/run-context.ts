@@ -6,9 +6,18 @@
 import { decode } from '../core/codec.js';
 import { WeftError } from '../core/errors.js';
 import { collectFanOut, expandFanOut, type FanOut } from '../sdk/fanout.js';
-import type { NodeSpec, PipelineSpec } from '../sdk/pipeline.js';
+import { upstreamOf, type NodeSpec, type PipelineSpec } from '../sdk/pipeline.js';
 import type { Store } from '../store/contract/store.js';
-import type { RunRecord } from '../store/contract/types.js';
+import type { NewLog, RunRecord } from '../store/contract/types.js';
+
+/** An attempt that began before its step was claimed (run ahead of its predecessor's commit). */
+export interface HandedOver {
+  outcome: Promise<unknown>;
+  /** Aborts the work (the step that takes it over aborts it when it is aborted itself). */
+  controller: AbortController;
+  logs: NewLog[];
+  startedAt: number;
+}
 
 export class RunContext {
   readonly runId: string;
@@ -23,6 +32,55 @@ export class RunContext {
     this.runId = run.id;
     this.spec = spec;
     this.params = decode<Record<string, unknown>>(run.input) ?? {};
+  }
+
+  /** Steps of the run as first seen by this process (plan membership, earlier attempts). */
+  #steps: Map<string, { attempt: number }> | null = null;
+  /** Nodes this process ran ahead, never to run ahead twice. */
+  readonly #ranAhead = new Set<string>();
+  /** Work run ahead that was still in flight (or failed) when its batch committed. */
+  readonly #handedOver = new Map<string, HandedOver>();
+
+  /**
+   * The one node that can run right after `node` in this process, before anything is
+   * committed: `node`'s only dependent in this run, a plain node (no fan-out, no concurrency
+   * limit) never attempted before, all of whose inputs are known here. Null otherwise.
+   */
+  async soleSuccessor(node: NodeSpec): Promise<NodeSpec | null> {
+    this.#steps ??= new Map(
+      (await this.#store.listSteps(this.runId))
+        .filter((s) => s.parentKey === null)
+        .map((s) => [s.key, { attempt: s.attempt + (s.origin === 'override' ? 1 : 0) }]),
+    );
+    const steps = this.#steps;
+    const next = (this.spec.dependents.get(node.name) ?? []).filter((d) => steps.has(d));
+    if (next.length !== 1) return null;
+    const candidate = this.spec.nodes.get(next[0]!)!;
+    if (candidate.kind !== 'node' || candidate.policy.concurrency !== null) return null;
+    if (steps.get(candidate.name)!.attempt !== 0 || this.#ranAhead.has(candidate.name)) return null;
+    for (const up of upstreamOf(candidate)) {
+      if (!this.#values.has(up) && !this.spec.paramNames.includes(up)) return null;
+    }
+    this.#ranAhead.add(candidate.name);
+    return candidate;
+  }
+
+  /** Leaves work run ahead for whoever runs the step once it is claimed. */
+  handOver(node: string, work: HandedOver): void {
+    work.outcome.catch(() => undefined); // observed later, by the step's runner
+    this.#handedOver.set(node, work);
+  }
+
+  /** Takes the work handed over for `node`, if any. */
+  takeHandedOver(node: string): HandedOver | undefined {
+    const work = this.#handedOver.get(node);
+    this.#handedOver.delete(node);
+    return work;
+  }
+
+  /** Forgets a node's output (its result was not recorded). */
+  forget(node: string): void {
+    this.#values.delete(node);
   }
 
   /** Remembers a node's output, so dependents in this process don't read it back. */

@@ -17,7 +17,12 @@ import { AttemptContext, formatLogData, type TaskContext } from '../sdk/context.
 import { itemKey } from '../sdk/fanout.js';
 import type { NodeSpec } from '../sdk/pipeline.js';
 import { concurrencySlot } from '../sdk/slots.js';
-import type { ClaimedStep, NewLog, TransitionResult } from '../store/contract/types.js';
+import type {
+  ClaimedStep,
+  CompleteStep,
+  NewLog,
+  TransitionResult,
+} from '../store/contract/types.js';
 import type { Engine } from './engine.js';
 import type { FaultPoint } from './events.js';
 import { withLogSink } from './log-capture.js';
@@ -103,38 +108,44 @@ export async function runPipelineStep(
     return fail(engine, active, error, node);
   }
 
-  const sink = (level: LogLevel, message: string) => {
-    const at = engine.clock.now();
-    active.logs.push({ runId: c.runId, stepKey: c.key, attempt: c.attempt, at, level, message });
-    engine.emit({ type: 'log', runId: c.runId, step: c.key, level, message, at });
-  };
-  const ctx = (signal: AbortSignal): TaskContext =>
-    new AttemptContext(signal, c.attempt, c.runId, c.key, (level, message, data) =>
-      sink(level, formatLogData(message, data)),
-    );
+  // Work run ahead of this step's claim (by the worker that ran its predecessor) is taken
+  // over as this attempt instead of running the node again.
+  const handedOver =
+    c.parentKey === null && c.attempt === 1 ? context.takeHandedOver(c.node) : undefined;
+  if (handedOver) {
+    active.logs.push(...handedOver.logs.splice(0));
+    const abort = () => handedOver.controller.abort(active.controller.signal.reason);
+    if (active.controller.signal.aborted) abort();
+    else active.controller.signal.addEventListener('abort', abort, { once: true });
+  }
 
   let output: unknown;
   const slot = concurrencySlot(context.spec.name, node, node.kind === 'map' ? item : input);
   let release: (() => void) | null = null;
   try {
-    if (slot !== null)
-      release = await engine.limiter.acquire(
-        slot,
-        node.policy.concurrency!,
-        active.controller.signal,
-      );
-    await fault(engine, 'beforeAttempt', c);
-    output = await withLogSink(sink, () => {
-      const r = runAttempt(
+    if (handedOver) {
+      output = await handedOver.outcome;
+    } else {
+      if (slot !== null)
+        release = await engine.limiter.acquire(
+          slot,
+          node.policy.concurrency!,
+          active.controller.signal,
+        );
+      await fault(engine, 'beforeAttempt', c);
+      const r = startAttempt(
+        engine,
+        c.runId,
         c.key,
-        (signal) =>
-          node.kind === 'map' ? node.item!(item, input, ctx(signal)) : node.fn(input, ctx(signal)),
+        c.attempt,
+        node,
+        input,
+        item,
         active.controller.signal,
-        node.policy.timeoutMs,
-        engine.clock,
+        active.logs,
       );
-      return isThenable(r) ? r : Promise.resolve(r);
-    });
+      output = isThenable(r) ? await r : r;
+    }
   } catch (error) {
     release?.();
     return fail(engine, active, error, node);
@@ -148,26 +159,184 @@ export async function runPipelineStep(
     return fail(engine, active, error, node);
   }
   await fault(engine, 'beforeCommit', c);
-  const result = await engine.commitCompletion({
-    ...ref,
-    output: encoded,
-    now: engine.clock.now(),
-    logs: active.logs.splice(0),
-  });
-  await fault(engine, 'afterCommit', c);
-  if (result.applied) {
-    if (c.parentKey === null) context.remember(node.name, output);
+  const batch: Omit<CompleteStep, 'claimNext'>[] = [
+    { ...ref, output: encoded, now: engine.clock.now(), logs: active.logs.splice(0) },
+  ];
+  if (c.parentKey === null) {
+    context.remember(node.name, output);
+    if (node.kind === 'node' && engine.state === 'running') {
+      await runAhead(engine, context, active, node, batch);
+    }
+  }
+  const results = await engine.commitCompletions(batch);
+  const now = engine.clock.now();
+  for (const [k, r] of results.entries()) {
+    const input = batch[k]!;
+    if (!r.applied) {
+      if (k > 0 || c.parentKey === null) context.forget(input.key);
+      continue;
+    }
+    await fault(engine, 'afterCommit', { ...c, key: input.key, attempt: input.attempt });
     engine.emit({
       type: 'step',
       runId: c.runId,
-      step: c.key,
-      node: c.node,
+      step: input.key,
+      node: input.key === c.key ? c.node : input.key,
       status: 'succeeded',
-      attempt: c.attempt,
-      at: engine.clock.now(),
+      attempt: input.attempt,
+      at: now,
     });
   }
-  return result;
+  const last = results[results.length - 1]!;
+  return {
+    applied: results[0]!.applied,
+    runStatus: last.runStatus,
+    claimed: results.flatMap((r) => r.claimed),
+    queuedMore: results.some((r) => r.queuedMore),
+  };
+}
+
+/** How long results may wait uncommitted while the worker runs a chain ahead, and how many. */
+const RUN_AHEAD_MS = 2;
+const RUN_AHEAD_STEPS = 64;
+
+/**
+ * Runs a chain ahead: while the node just finished has exactly one successor that can run now
+ * (see `RunContext.soleSuccessor`) and the work is quick, runs it at once — before anything is
+ * committed — and adds its result to `batch`, so a chain of cheap nodes commits up to 64 results
+ * per transaction. Results never wait more than a couple of milliseconds: a successor still
+ * running after a millisecond, or one that failed, is handed over and the batch commits; the
+ * batch's commit claims that step for this worker, whose runner then takes over the work in
+ * flight (or its failure) as the step's first attempt.
+ */
+async function runAhead(
+  engine: Engine,
+  context: RunContext,
+  active: ActiveStep,
+  from: NodeSpec,
+  batch: Omit<CompleteStep, 'claimNext'>[],
+): Promise<void> {
+  const c = active.claimed;
+  const began = performance.now();
+  let current = from;
+  // Work run ahead can outlive this step's runner (when handed over): it gets its own signal,
+  // aborted with this step's while this runner lasts, and by its taker's afterwards.
+  const controller = new AbortController();
+  const abort = () => controller.abort(active.controller.signal.reason);
+  active.controller.signal.addEventListener('abort', abort, { once: true });
+  try {
+    while (batch.length < RUN_AHEAD_STEPS && performance.now() - began < RUN_AHEAD_MS) {
+      const next = await context.soleSuccessor(current);
+      if (!next) return;
+      const startedAt = engine.clock.now();
+      const logs: NewLog[] = [];
+      const step = { ...c, key: next.name, node: next.name, attempt: 1 };
+      engine.emit({
+        type: 'step',
+        runId: c.runId,
+        step: next.name,
+        node: next.name,
+        status: 'running',
+        attempt: 1,
+        at: startedAt,
+      });
+      await fault(engine, 'beforeAttempt', step);
+      let outcome: unknown;
+      try {
+        outcome = startAttempt(
+          engine,
+          c.runId,
+          next.name,
+          1,
+          next,
+          await context.input(next),
+          undefined,
+          controller.signal,
+          logs,
+        );
+      } catch (error) {
+        outcome = Promise.reject(error);
+      }
+      let value: unknown;
+      if (isThenable(outcome)) {
+        const promise = Promise.resolve(outcome);
+        const settled = await Promise.race([
+          promise.then(
+            (v) => ({ ok: true as const, v }),
+            () => null,
+          ),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 1)),
+        ]);
+        if (settled === null) {
+          context.handOver(next.name, { outcome: promise, logs, startedAt, controller });
+          return;
+        }
+        value = settled.v;
+      } else {
+        value = outcome;
+      }
+      let encoded: string;
+      try {
+        encoded = engine.encodeOutput(value, `output of ${next.name}`);
+      } catch (error) {
+        context.handOver(next.name, {
+          outcome: Promise.reject(error),
+          logs,
+          startedAt,
+          controller,
+        });
+        return;
+      }
+      await fault(engine, 'beforeCommit', step);
+      batch.push({
+        runId: c.runId,
+        key: next.name,
+        attempt: 1,
+        workerId: engine.workerId,
+        output: encoded,
+        now: engine.clock.now(),
+        logs,
+        claim: { leaseMs: engine.leaseMs, startedAt },
+      });
+      context.remember(next.name, value);
+      current = next;
+    }
+  } finally {
+    // From here on, the step that takes the work over aborts it.
+    active.controller.signal.removeEventListener('abort', abort);
+  }
+}
+
+/** Starts one attempt of a node (or a map item) under its timeout; logs go to `logs`. */
+function startAttempt(
+  engine: Engine,
+  runId: string,
+  key: string,
+  attempt: number,
+  node: NodeSpec,
+  input: Record<string, unknown>,
+  item: unknown,
+  signal: AbortSignal,
+  logs: NewLog[],
+): unknown {
+  const sink = (level: LogLevel, message: string) => {
+    const at = engine.clock.now();
+    logs.push({ runId, stepKey: key, attempt, at, level, message });
+    engine.emit({ type: 'log', runId, step: key, level, message, at });
+  };
+  const ctx = (s: AbortSignal): TaskContext =>
+    new AttemptContext(s, attempt, runId, key, (level, message, data) =>
+      sink(level, formatLogData(message, data)),
+    );
+  return withLogSink(sink, () =>
+    runAttempt(
+      key,
+      (s) => (node.kind === 'map' ? node.item!(item, input, ctx(s)) : node.fn(input, ctx(s))),
+      signal,
+      node.policy.timeoutMs,
+      engine.clock,
+    ),
+  );
 }
 
 async function fail(

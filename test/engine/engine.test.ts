@@ -7,8 +7,8 @@ import {
   RunFailedError,
   TimeoutError,
 } from '../../src/core/errors.js';
-import { map, node, pipeline, task, type TaskContext } from '../../src/index.js';
-import { advanceUntil, engineScope } from './helpers.js';
+import { map, node, pipeline, task, type Ref, type TaskContext } from '../../src/index.js';
+import { advanceUntil, engineScope, tempStore } from './helpers.js';
 
 const scope = engineScope();
 afterEach(() => scope.closeAll());
@@ -279,5 +279,128 @@ describe('durable pipeline runs on SQLite', () => {
     expect((await store.getRun(foreign.id))?.status).toBe('queued');
     await engine.resume(foreign.id);
     expect((await engine.wait(foreign.id)).status).toBe('succeeded');
+  });
+
+  describe('running a chain ahead of its commits', () => {
+    function chainOf(
+      name: string,
+      length: number,
+      fn: (i: number, prev: number) => number | Promise<number>,
+    ) {
+      return pipeline(name, {}, (p) => {
+        let prev: Ref<number> = p.node('n0', {}, () => fn(0, 0));
+        for (let i = 1; i < length; i++) {
+          const at = i;
+          prev = p.node(`n${i}`, { prev }, ({ prev }) => fn(at, prev));
+        }
+        return { last: prev };
+      });
+    }
+
+    it('commits a chain of cheap nodes in a few transactions, recording every node once', async () => {
+      const calls: number[] = [];
+      const chain = chainOf('ahead-chain', 100, (i, prev) => (calls.push(i), prev + 1));
+      const { store, cleanup } = await tempStore();
+      scope.track(cleanup);
+      let commits = 0;
+      const counting = new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          const fn = (value as (...a: unknown[]) => unknown).bind(target);
+          return prop === 'completeStep' || prop === 'completeSteps'
+            ? (...args: unknown[]) => (commits++, fn(...args))
+            : fn;
+        },
+      });
+      const { engine } = await engineFor({ definitions: [chain], store: counting });
+      const { runId, outputs } = await engine.run(chain);
+      expect(outputs).toEqual({ n99: 100 });
+      expect(calls).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      expect(commits).toBeLessThan(20);
+      const steps = await store.listSteps(runId);
+      expect(steps.every((x) => x.status === 'succeeded' && x.attempt === 1)).toBe(true);
+      const attempts = await store.listAttempts(runId);
+      expect(attempts).toHaveLength(100);
+      expect(new Set(attempts.map((a) => a.stepKey)).size).toBe(100);
+    });
+
+    it('hands a slow successor over to its claim: it runs once', async () => {
+      const calls: number[] = [];
+      const chain = chainOf('ahead-slow', 4, async (i, prev) => {
+        calls.push(i);
+        if (i === 2) await new Promise((r) => setTimeout(r, 20));
+        return prev + 1;
+      });
+      const { engine, store } = await engineFor({ definitions: [chain] });
+      const { runId, outputs } = await engine.run(chain);
+      expect(outputs).toEqual({ n3: 4 });
+      expect(calls).toEqual([0, 1, 2, 3]);
+      expect((await store.listAttempts(runId)).map((a) => [a.stepKey, a.attempt])).toEqual(
+        expect.arrayContaining([['n2', 1]]),
+      );
+    });
+
+    it('records a successor that failed while run ahead as its first attempt, then retries it', async () => {
+      let n1Calls = 0;
+      const clock = new ManualClock();
+      const chain = pipeline('ahead-fail', {}, (p) => {
+        const n0 = p.node('n0', {}, () => 1);
+        const n1 = p.node(
+          'n1',
+          { n0 },
+          ({ n0 }) => {
+            n1Calls++;
+            if (n1Calls === 1) throw new Error('first try fails');
+            return n0 + 1;
+          },
+          { retries: { retries: 2, initialDelay: 10, jitter: 0 } },
+        );
+        return { n1 };
+      });
+      const { engine, store } = await engineFor({ definitions: [chain], clock, pollMs: 60_000 });
+      const run = await engine.submit(chain);
+      await advanceUntil(
+        clock,
+        async () => (await store.getRun(run.id))?.status === 'succeeded',
+        10,
+      );
+      expect(n1Calls).toBe(2);
+      const attempts = (await store.listAttempts(run.id)).filter((a) => a.stepKey === 'n1');
+      expect(attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, 'failed'],
+        [2, 'succeeded'],
+      ]);
+    });
+
+    it('aborts handed-over work when the run is cancelled', async () => {
+      let aborted = false;
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      const chain = pipeline('ahead-cancel', {}, (p) => {
+        const n0 = p.node('n0', {}, () => 1);
+        const n1 = p.node(
+          'n1',
+          { n0 },
+          (_deps, ctx) =>
+            new Promise<number>((_, reject) => {
+              started();
+              ctx.signal.addEventListener('abort', () => {
+                aborted = true;
+                reject(ctx.signal.reason as Error);
+              });
+            }),
+        );
+        return { n1 };
+      });
+      const { engine } = await engineFor({ definitions: [chain] });
+      const run = await engine.submit(chain);
+      await running;
+      await new Promise((r) => setTimeout(r, 20)); // handed over and claimed by now
+      await engine.cancel(run.id);
+      expect((await engine.wait(run.id)).status).toBe('cancelled');
+      await new Promise((r) => setTimeout(r, 10));
+      expect(aborted).toBe(true);
+    });
   });
 });

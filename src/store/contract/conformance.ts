@@ -16,7 +16,7 @@ import type { StepStatus } from '../../core/states.js';
 import { LEASE, T0, W, done, failed, newRun, step } from './conformance-fixtures.js';
 import { describeWorkflowConformance } from './conformance-workflows.js';
 import type { Store } from './store.js';
-import type { ClaimedStep, NewRun, NewStep } from './types.js';
+import type { ClaimedStep, CompleteStep, NewRun, NewStep } from './types.js';
 
 export interface ConformanceOptions {
   /**
@@ -541,6 +541,61 @@ export function describeStoreConformance(
           d: 'running',
         });
         expect((await store.listAttempts(id)).map((x) => x.stepKey).sort()).toEqual(['a', 'b']);
+      });
+
+      it('completeSteps claims and records steps run ahead, in batch order', async () => {
+        const id = await create([step('a'), step('b', ['a']), step('c', ['b']), step('d', ['c'])]);
+        const [a] = await claim(T0 + 1, 1, { runId: id });
+        const ahead = (key: string, extra: Partial<CompleteStep> = {}): CompleteStep => ({
+          runId: id,
+          key,
+          attempt: 1,
+          workerId: 'worker-a',
+          output: JSON.stringify(key),
+          now: T0 + 3,
+          claim: { leaseMs: LEASE, startedAt: T0 + 2 },
+          ...extra,
+        });
+        const results = await store.completeSteps([
+          done(a!, T0 + 2),
+          ahead('b'),
+          ahead('c', { claimNext: { limit: 1, leaseMs: LEASE } }),
+        ]);
+        expect(results.map((r) => r.applied)).toEqual([true, true, true]);
+        expect(results[2]!.claimed.map((x) => x.key)).toEqual(['d']);
+        expect(await statuses(id)).toEqual({
+          a: 'succeeded',
+          b: 'succeeded',
+          c: 'succeeded',
+          d: 'running',
+        });
+        const b = await stepOf(id, 'b');
+        expect([b.attempt, b.startedAt, b.output]).toEqual([1, T0 + 2, '"b"']);
+        expect((await store.listAttempts(id)).map((x) => x.stepKey).sort()).toEqual([
+          'a',
+          'b',
+          'c',
+        ]);
+      });
+
+      it('refuses a step run ahead that is not ready, or already claimed', async () => {
+        const id = await create([step('a'), step('b', ['a'])]);
+        const ahead: CompleteStep = {
+          runId: id,
+          key: 'b',
+          attempt: 1,
+          workerId: 'worker-a',
+          output: '1',
+          now: T0 + 2,
+          claim: { leaseMs: LEASE, startedAt: T0 + 1 },
+        };
+        // b still waits for a.
+        expect((await store.completeSteps([ahead]))[0]!.applied).toBe(false);
+        const [a] = await claim(T0 + 1, 1, { runId: id });
+        await store.completeStep(done(a!, T0 + 2));
+        await claim(T0 + 3, 1, { runId: id }); // another claim took b
+        expect((await store.completeSteps([ahead]))[0]!.applied).toBe(false);
+        expect((await stepOf(id, 'b')).status).toBe('running');
       });
 
       it('refuses the result of a worker whose lease was taken back', async () => {

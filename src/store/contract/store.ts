@@ -92,7 +92,9 @@ export interface Store {
   completeStep(input: CompleteStep): Promise<TransitionResult>;
   /**
    * Group commit: {@link completeStep} for each input, in order, in ONE transaction; one
-   * result per input. A refused input (`applied: false`) does not stop the others.
+   * result per input. A refused input (`applied: false`) does not stop the others. An input
+   * with `claim` claims its step first (see {@link CompleteStep.claim}); a step a previous
+   * input made ready stays `queued` (not claimed by that input's `claimNext`) for it.
    */
   completeSteps(inputs: readonly CompleteStep[]): Promise<TransitionResult[]>;
   /**

@@ -248,6 +248,13 @@ export interface CompleteStep extends StepRef {
   logs?: NewLog[];
   /** Also claim up to this many of the steps this completion makes ready. */
   claimNext?: { limit: number; leaseMs: number };
+  /**
+   * The worker ran this step ahead of holding it (the next node of a chain, run on in memory
+   * and committed in the same batch as its predecessor): claim it first — it must be `queued`
+   * with `attempt - 1` attempts so far, as an earlier input of the batch left it — then record
+   * its result. `startedAt` is when its work began.
+   */
+  claim?: { leaseMs: number; startedAt: number };
 }
 
 export interface FailStep extends StepRef {

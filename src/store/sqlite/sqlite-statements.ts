@@ -208,6 +208,13 @@ export function prepareStatements(db: Database.Database) {
          AND steps.status = 'pending'
        RETURNING steps.key, steps.waiting_on, steps.priority`,
     ),
+    // A step run ahead by the worker, made ready earlier in the same batch: claimed by key.
+    claimAhead: p<[string, number, number, string, string, number], { attempt: number }>(
+      `UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = ?, lease_expires_at = ?,
+         started_at = ?
+       WHERE run_id = ? AND key = ? AND status = 'queued' AND attempt = ? - 1
+       RETURNING attempt`,
+    ),
     claimReady: p<
       [string, number, number, number, number, string, string],
       Pick<ClaimRow, 'node' | 'parent_key' | 'idx' | 'attempt'>

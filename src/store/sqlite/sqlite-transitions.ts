@@ -34,6 +34,18 @@ export class Transitions {
   /** `completeStep` inside the caller's transaction. */
   complete(input: CompleteStep): TransitionResult {
     const { runId, key, now } = input;
+    if (input.claim) {
+      const { leaseMs, startedAt } = input.claim;
+      const claimed = this.#s.claimAhead.get(
+        input.workerId,
+        now + leaseMs,
+        startedAt,
+        runId,
+        key,
+        input.attempt,
+      );
+      if (!claimed) return this.refused(runId);
+    }
     const held = this.#s.succeed.get(input.output, now, runId, key, input.attempt, input.workerId);
     if (!held) return this.refused(runId);
     this.recordAttempt(input, 'succeeded', held.started_at, null);
