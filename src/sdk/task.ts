@@ -46,11 +46,15 @@ const TASK = Symbol.for('weft.task');
  * undefined to let the call run as a plain function.
  */
 export type TaskCallHook = (task: AnyTask, input: unknown) => Promise<unknown> | undefined;
-let taskCallHook: TaskCallHook | null = null;
+
+// The hook lives on globalThis, not in this module: a user's file may load its own copy of
+// the SDK (the CLI imports it through a loader), and its tasks must still reach the engine.
+const HOOK = Symbol.for('weft.taskCallHook');
+type HookSlot = { [HOOK]?: TaskCallHook | null };
 
 /** @internal Installed by the engine. */
 export function setTaskCallHook(hook: TaskCallHook | null): void {
-  taskCallHook = hook;
+  (globalThis as HookSlot)[HOOK] = hook;
 }
 
 const NAME_PATTERN = /^[A-Za-z_][\w.-]*$/;
@@ -88,7 +92,7 @@ export function task<I, O>(
   }
   const policy = resolvePolicy(`task ${name}`, options);
   const call = (input: I): Promise<O> => {
-    const hooked = taskCallHook?.(self as unknown as AnyTask, input);
+    const hooked = (globalThis as HookSlot)[HOOK]?.(self as unknown as AnyTask, input);
     if (hooked) return hooked as Promise<O>;
     return Promise.resolve().then(() => fn(input, plainContext()));
   };
