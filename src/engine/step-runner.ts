@@ -260,13 +260,15 @@ async function runAhead(
       let value: unknown;
       if (isThenable(outcome)) {
         const promise = Promise.resolve(outcome);
+        let timer: ReturnType<typeof setTimeout> | undefined;
         const settled = await Promise.race([
           promise.then(
             (v) => ({ ok: true as const, v }),
             () => null,
           ),
-          new Promise<null>((resolve) => setTimeout(() => resolve(null), 1)),
+          new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 1))),
         ]);
+        clearTimeout(timer);
         if (settled === null) {
           context.handOver(next.name, { outcome: promise, logs, startedAt, controller });
           return;
