@@ -2,7 +2,7 @@
 import type { SerializedError } from '../core/errors.js';
 import type { LogLevel } from '../core/log.js';
 import type { RunStatus, StepStatus } from '../core/states.js';
-import type { WaitInfo } from '../store/contract/types.js';
+import type { StepKind, WaitInfo } from '../store/contract/types.js';
 
 export type EngineEvent =
   | {
@@ -27,6 +27,8 @@ export type EngineEvent =
       retryAt?: number;
       /** For a map step that expanded: how many items it has. */
       items?: number;
+      /** In a workflow run: what the journal entry is (step, sleep, event, child). */
+      kind?: StepKind;
     }
   | {
       type: 'log';

@@ -169,6 +169,7 @@ export class WorkflowExecution implements WorkflowContext {
       startedAt: number;
       error: SerializedError | null;
     },
+    retryAt?: number,
   ): Promise<void> {
     const { applied } = await this.#engine.store.recordEntry({
       runId: this.runId,
@@ -192,7 +193,9 @@ export class WorkflowExecution implements WorkflowContext {
       status: entry.status,
       attempt: entry.attempt,
       at: this.#engine.clock.now(),
+      kind: entry.kind,
       ...(entry.error ? { error: entry.error } : {}),
+      ...(retryAt !== undefined ? { retryAt } : {}),
     });
   }
 
@@ -265,6 +268,7 @@ export class WorkflowExecution implements WorkflowContext {
         status: 'running',
         attempt,
         at: startedAt,
+        kind: 'step',
       });
       const sink = this.sink(key, attempt);
       let value: T;
@@ -314,6 +318,7 @@ export class WorkflowExecution implements WorkflowContext {
         await this.#record(
           { ...base, status: 'queued', finishedAt: null },
           { attempt, status: 'failed', startedAt, error: serialized },
+          now + delay,
         );
         if (delay > INLINE_RETRY_MS)
           this.#requestPark(now + delay, { kind: 'retry', entry: key, until: now + delay });

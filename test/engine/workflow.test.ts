@@ -83,9 +83,18 @@ describe('durable workflows', () => {
       },
     );
     const pay = workflow('pay', {}, async () => charge(500));
-    const { engine, store } = await engineFor({ definitions: [pay] });
+    const { engine, store, events } = await engineFor({ definitions: [pay] });
     const { runId, outputs } = await engine.run(pay);
     expect(outputs.result).toBe('charged 500');
+    const stepEvents = events.filter((e) => e.type === 'step' && e.step === 'charge');
+    expect(stepEvents.map((e) => (e.type === 'step' ? [e.status, e.kind] : null))).toEqual([
+      ['running', 'step'],
+      ['queued', 'step'],
+      ['running', 'step'],
+      ['succeeded', 'step'],
+    ]);
+    const retry = stepEvents[1];
+    expect(retry?.type === 'step' && typeof retry.retryAt).toBe('number');
     const entry = (await store.listSteps(runId)).find((s) => s.key === 'charge');
     expect(entry?.kind).toBe('step');
     expect(entry?.attempt).toBe(2);
