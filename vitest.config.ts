@@ -2,12 +2,16 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: { conditions: ['weft-source', 'import', 'node', 'default'] },
-  ssr: { resolve: { conditions: ['weft-source', 'import', 'node', 'default'] } },
+  // Vitest also hands these to the test processes as Node's --conditions: 'import' there would
+  // make require() of a dual package (pg's pg-pool) load its ESM build. Vite adds
+  // import/require itself, per import.
+  ssr: { resolve: { conditions: ['weft-source', 'node', 'default'] } },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // One Postgres for the whole run (WEFT_TEST_PG_URL, or an embedded one booted here).
+    globalSetup: ['test/support/postgres-global.ts'],
   },
 });

@@ -4,14 +4,12 @@
  * narrows the candidates by type, key and time; the `match` of a wait is applied here, with the
  * same `matchesPayload` the engine uses, on the decoded payload.
  */
-import { decode } from '../../core/codec.js';
-import { matchesPayload } from '../../core/event-match.js';
-import type { EventQuery, EventRecord, WaitInfo } from '../contract/types.js';
+import { payloadMatches } from '../contract/event-waits.js';
+import type { EventQuery } from '../contract/types.js';
 import type { EventRow } from './sqlite-rows.js';
 import type { prepareStatements } from './sqlite-statements.js';
 
 type Statements = ReturnType<typeof prepareStatements>;
-export type EventWait = Extract<WaitInfo, { kind: 'event' }>;
 
 /**
  * The earliest event (by `sent_at`, then id) that satisfies `query`. A keyed wait sees every
@@ -26,27 +24,9 @@ export function findEvent(s: Statements, query: EventQuery): EventRow | undefine
       : s.eventsSince.iterate(query.type, query.since, exclude);
   // Leaving the loop early closes the iterator (and frees the statement).
   for (const row of rows) {
-    if (query.match === null || matchesPayload(query.match, decode(row.payload))) return row;
+    if (payloadMatches(query, row.payload)) return row;
   }
   return undefined;
 }
 
-/** The query a parked event wait stands for. */
-export function waitQuery(wait: EventWait, exclude: readonly string[]): EventQuery {
-  return { type: wait.event, key: wait.key, match: wait.match, since: wait.since, exclude };
-}
-
-/**
- * Whether `event` satisfies a wait of its type. `payload` decodes the event's payload, once,
- * and only if some wait has a `match`.
- */
-export function satisfies(wait: EventWait, event: EventRecord, payload: () => unknown): boolean {
-  const routed = wait.key !== null ? wait.key === event.key : event.sentAt >= wait.since;
-  return routed && (wait.match === null || matchesPayload(wait.match, payload()));
-}
-
-/** A lazily decoded payload. */
-export function lazyPayload(encoded: string): () => unknown {
-  let decoded: { value: unknown } | undefined;
-  return () => (decoded ??= { value: decode(encoded) }).value;
-}
+export { lazyPayload, satisfies, waitQuery, type EventWait } from '../contract/event-waits.js';

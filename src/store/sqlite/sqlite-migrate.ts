@@ -6,40 +6,11 @@
  * transaction as its SQL, so a second process sees either nothing or everything. A database
  * whose version is ahead of the newest file was migrated by a newer Weft and is refused.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { StoreVersionError } from '../../core/errors.js';
+import { readMigrations, type Migration } from '../contract/migration-files.js';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-const FILE = /^(\d+)_([\w-]+)\.sql$/;
-
-/** The migration files of a folder, in version order. */
-export function readMigrations(dir: URL): Migration[] {
-  const out: Migration[] = [];
-  for (const file of readdirSync(dir)) {
-    const match = FILE.exec(file);
-    if (!match) continue;
-    out.push({
-      version: Number(match[1]),
-      name: file,
-      sql: readFileSync(new URL(file, dir), 'utf8'),
-    });
-  }
-  out.sort((a, b) => a.version - b.version);
-  for (let i = 1; i < out.length; i++) {
-    if (out[i]!.version === out[i - 1]!.version) {
-      throw new Error(
-        `two migrations share version ${out[i]!.version}: ${out[i - 1]!.name}, ${out[i]!.name}`,
-      );
-    }
-  }
-  return out;
-}
+export { readMigrations, type Migration };
 
 /** Applies the migrations the database doesn't have yet; returns how many it applied. */
 export function migrate(

@@ -45,7 +45,7 @@ import type {
   WorkerRecord,
 } from '../contract/types.js';
 import { WORKFLOW_STEP_KEY } from '../contract/types.js';
-import { checkNewSteps } from './new-steps.js';
+import { checkNewSteps } from '../contract/new-steps.js';
 import { findEvent, lazyPayload, satisfies } from './sqlite-events.js';
 import { connect, shippedMigrations } from './sqlite-connect.js';
 import { migrate } from './sqlite-migrate.js';

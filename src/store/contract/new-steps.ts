@@ -4,7 +4,7 @@
  * instead of leaving a run that can never finish.
  */
 import { DefinitionError } from '../../core/errors.js';
-import type { NewStep } from '../contract/types.js';
+import type { NewStep } from './types.js';
 
 export interface CheckedStep {
   step: NewStep;

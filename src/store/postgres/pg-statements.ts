@@ -1,0 +1,559 @@
+/**
+ * Every SQL statement of the Postgres store, one small named function per job; the store and
+ * its transitions compose them inside their transactions. Each is parameterized and batched
+ * (`unnest`, `ANY`) where a transition would otherwise loop. Fixed statements are named
+ * (prepared once per connection).
+ *
+ * Locks. Every transition of a run first locks the run's row ({@link lockRun}, `FOR UPDATE`,
+ * blocking): transitions of one run then run one at a time, as SQLite's single writer runs
+ * them, so "is anything left in this run?" and the count-downs of dependents and map steps
+ * never see a half-done concurrent transition of the same run. Runs of different runs never
+ * wait on each other. Claims take queued steps `FOR UPDATE SKIP LOCKED` (see
+ * {@link claimQueued}).
+ */
+import type pg from 'pg';
+import type { RunStatus } from '../../core/states.js';
+import { runSourcesOf, stepSourcesOf } from '../../core/states.js';
+import {
+  WORKFLOW_STEP_KEY,
+  type AttemptStatus,
+  type NewLog,
+  type StepKind,
+} from '../contract/types.js';
+import type {
+  AttemptRow,
+  ClaimRow,
+  EventRow,
+  LogRow,
+  RunRow,
+  StepRow,
+  WorkerRow,
+} from './pg-rows.js';
+
+/** What the statements run on: a pool client inside the caller's transaction (or the pool). */
+export type Db = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * The `available_at` of a step no time makes claimable: a workflow run parked until something
+ * wakes it, and every journal entry. The claim indexes of migration 0001 leave it out, and
+ * their predicate repeats this number.
+ */
+export const NEVER = Number.MAX_SAFE_INTEGER;
+/** A claimable step: must read like the predicate of the `steps_claim` indexes. */
+const CLAIMABLE = `available_at < ${NEVER}`;
+/** Run updates to a final status also clear what a parked run waited for. */
+const NOT_WAITING = 'waiting_for = NULL, wait_event = NULL, wait_key = NULL';
+const RUN_STEP = `'${WORKFLOW_STEP_KEY}'`;
+
+const list = (xs: readonly string[]): string => xs.map((s) => `'${s}'`).join(', ');
+/** Unfinished steps: reads like the `steps_unfinished` index predicate. */
+const UNFINISHED = `status IN ('pending', 'queued', 'running')`;
+const SKIPPABLE = `status IN (${list(stepSourcesOf('skipped'))})`;
+const CANCELLABLE = `status IN (${list(stepSourcesOf('cancelled'))})`;
+const CLAIMABLE_FROM = `status IN (${list(stepSourcesOf('running'))})`;
+const runMayBecome = (to: RunStatus): string => `status IN (${list(runSourcesOf(to))})`;
+/** The caller still holds the step: running, same attempt, same lease owner (fencing). */
+const HELD = `run_id = $1 AND key = $2 AND status = 'running' AND attempt = $3 AND lease_owner = $4`;
+
+export interface ReadyRow {
+  key: string;
+  waiting_on: number;
+  priority: number;
+}
+export interface HeldRow {
+  started_at: number | null;
+  parent_key: string | null;
+  kind: StepKind;
+}
+/** A run that just finished, for waking its parent. */
+export interface FinishedRow {
+  parent_run_id: string | null;
+}
+export interface RunningRow {
+  key: string;
+  attempt: number;
+  lease_owner: string | null;
+  started_at: number | null;
+}
+export type ExpiredRow = RunningRow & { run_id: string; lease_expires_at: number | null };
+
+let names = 0;
+/** A named (prepared once per connection) statement returning its rows. */
+function stmt<P extends unknown[], R extends pg.QueryResultRow = never>(text: string) {
+  const name = `weft_${++names}`;
+  return async (db: Db, ...values: P): Promise<R[]> =>
+    (await db.query<R>({ name, text, values })).rows;
+}
+/** A named statement returning its first row, if any. */
+function stmt1<P extends unknown[], R extends pg.QueryResultRow>(text: string) {
+  const all = stmt<P, R>(text);
+  return async (db: Db, ...values: P): Promise<R | undefined> => (await all(db, ...values))[0];
+}
+/** A named statement returning how many rows it changed. */
+function exec<P extends unknown[]>(text: string) {
+  const name = `weft_${++names}`;
+  return async (db: Db, ...values: P): Promise<number> =>
+    (await db.query<pg.QueryResultRow>({ name, text, values })).rowCount ?? 0;
+}
+
+// Runs -------------------------------------------------------------------------------------
+
+/**
+ * Locks a run's row for the rest of the transaction and reads its status (undefined: no such
+ * run). FOR UPDATE, blocking (not NOWAIT or SKIP LOCKED): a transition of a run must wait for
+ * the one before it, never skip it or fail. Every transition takes it first, and only one run
+ * row per transition before any step row, so transitions of different runs never deadlock.
+ */
+export const lockRun = stmt1<
+  [string],
+  { status: RunStatus; kind: RunRow['kind']; definition: string }
+>('SELECT status, kind, definition FROM runs WHERE id = $1 FOR UPDATE');
+export const run = stmt1<[string], RunRow>('SELECT * FROM runs WHERE id = $1');
+export const runStatus = stmt1<[string], { status: RunStatus }>(
+  'SELECT status FROM runs WHERE id = $1',
+);
+export const runInfo = stmt1<[string], Pick<RunRow, 'status' | 'kind' | 'definition'>>(
+  'SELECT status, kind, definition FROM runs WHERE id = $1',
+);
+export const runByIdempotency = stmt1<[string, string], RunRow>(
+  'SELECT * FROM runs WHERE definition = $1 AND idempotency_key = $2',
+);
+/**
+ * Inserts a run unless its idempotency key is taken (by a run committed or being inserted
+ * concurrently: ON CONFLICT waits for that one). Returns no row when taken.
+ */
+export const insertRun = stmt1<
+  [
+    string,
+    string,
+    string,
+    string,
+    string[],
+    string,
+    string | null,
+    string | null,
+    string[],
+    number,
+    number,
+  ],
+  { id: string }
+>(
+  `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at)
+   VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $11)
+   ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+   RETURNING id`,
+);
+/** A waiting (parked) workflow run resumes when its `$run` step is claimed. */
+export const startRun = exec<[number, string]>(
+  `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1, ${NOT_WAITING}
+   WHERE id = $2 AND ${runMayBecome('running')}`,
+);
+/** {@link startRun} for the runs of a claim, in id order (a fixed lock order). */
+export const startRuns = exec<[number, string[]]>(
+  `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1, ${NOT_WAITING}
+   WHERE id IN (SELECT id FROM runs WHERE id = ANY($2::text[]) AND ${runMayBecome('running')} ORDER BY id FOR UPDATE)`,
+);
+export const succeedRun = stmt1<[number, string], FinishedRow>(
+  `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, ${NOT_WAITING}
+   WHERE id = $2 AND ${runMayBecome('succeeded')} RETURNING parent_run_id`,
+);
+export const failRun = stmt1<[number, string | null, string], FinishedRow>(
+  `UPDATE runs SET status = 'failed', started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
+   WHERE id = $3 AND ${runMayBecome('failed')} RETURNING parent_run_id`,
+);
+export const cancelRun = stmt1<[number, string | null, string], FinishedRow>(
+  `UPDATE runs SET status = 'cancelled', finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
+   WHERE id = $3 AND ${runMayBecome('cancelled')} RETURNING parent_run_id`,
+);
+export const childRuns = stmt<[string], RunRow>(
+  'SELECT * FROM runs WHERE parent_run_id = $1 ORDER BY id',
+);
+export const childIds = stmt<[string], { id: string }>(
+  'SELECT id FROM runs WHERE parent_run_id = $1 ORDER BY id',
+);
+
+// Steps ------------------------------------------------------------------------------------
+
+export const step = stmt1<[string, string], StepRow>(
+  'SELECT * FROM steps WHERE run_id = $1 AND key = $2',
+);
+export const steps = stmt<[string], StepRow>('SELECT * FROM steps WHERE run_id = $1 ORDER BY ord');
+
+/** A new run's steps, in one statement: one array per column, in step order. */
+export const insertSteps = exec<
+  [
+    string,
+    string[],
+    string[],
+    string[],
+    string[],
+    (string | null)[],
+    number[],
+    number,
+    number[],
+    string[],
+    (number | null)[],
+    (number | null)[],
+  ]
+>(
+  `INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at)
+   SELECT $1, s.key, s.node, s.kind, s.status, s.output, s.waiting_on, $8, s.priority, s.origin, s.queued_at, s.finished_at
+   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $9::int[], $10::text[], $11::bigint[], $12::bigint[])
+     WITH ORDINALITY AS s(key, node, kind, status, output, waiting_on, priority, origin, queued_at, finished_at, n)
+   ORDER BY s.n`,
+);
+export const insertEdges = exec<[string, string[], string[]]>(
+  `INSERT INTO step_edges (run_id, from_key, to_key)
+   SELECT $1, f, t FROM unnest($2::text[], $3::text[]) AS e(f, t)
+   ON CONFLICT DO NOTHING`,
+);
+/** A map step's items, queued, in item order. */
+export const insertItems = exec<[string, string[], string, string, number, number]>(
+  `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at)
+   SELECT $1, i.key, $3, $4, (i.n - 1)::int, 'queued', $5, $6, $5
+   FROM unnest($2::text[]) WITH ORDINALITY AS i(key, n) ORDER BY i.n`,
+);
+export const outputs = stmt<[string, string[]], { key: string; output: string | null }>(
+  'SELECT key, output FROM steps WHERE run_id = $1 AND key = ANY($2::text[])',
+);
+export const itemOutputs = stmt<[string, string], { output: string | null }>(
+  'SELECT output FROM steps WHERE run_id = $1 AND parent_key = $2 ORDER BY idx',
+);
+
+/**
+ * Claims up to `limit` claimable queued steps, best first, in one statement: the CTE picks and
+ * locks them, the UPDATE takes them. Parameters, in order: worker, lease end, now, limit, then
+ * [runId], [definitions] as the filters say.
+ *
+ * `FOR UPDATE OF s SKIP LOCKED`: workers claiming at once each take different steps instead of
+ * queueing behind one another's row locks, and a step a transition of its run is moving right
+ * now is left for the next claim. Only the step rows are locked (`OF s`): the run's row is
+ * read, not locked, so claims never wait on a transition of the run. A skipped row is re-read
+ * by the UPDATE's status check, so a step claimed meanwhile is never claimed twice.
+ */
+export function claimQueuedSql(filters: { runId: boolean; definitions: boolean }): string {
+  const where = [`s.status = 'queued'`, `s.${CLAIMABLE}`, 's.available_at <= $3'];
+  // Parameters $1-$4 are fixed; the filters' follow in order.
+  const next = (
+    (n) => () =>
+      `$${++n}`
+  )(4);
+  if (filters.runId) where.push(`s.run_id = ${next()}`);
+  if (filters.definitions) where.push(`r.definition = ANY(${next()}::text[])`);
+  return `WITH picked AS (
+      SELECT s.run_id, s.key, r.kind, r.definition FROM steps s JOIN runs r ON r.id = s.run_id
+      WHERE ${where.join(' AND ')}
+      ORDER BY s.priority DESC, s.queued_at, s.key
+      LIMIT $4
+      FOR UPDATE OF s SKIP LOCKED
+    )
+    UPDATE steps s SET status = 'running', attempt = s.attempt + 1, lease_owner = $1,
+      lease_expires_at = $2, started_at = $3
+    FROM picked p
+    WHERE s.run_id = p.run_id AND s.key = p.key AND s.${CLAIMABLE_FROM}
+    RETURNING s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, p.kind, p.definition,
+      s.priority, s.queued_at`;
+}
+export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null };
+
+export const renewLeases = stmt<
+  [number, string, string[], string[]],
+  { run_id: string; key: string }
+>(
+  `UPDATE steps s SET lease_expires_at = $1
+   FROM unnest($3::text[], $4::text[]) AS h(run_id, key)
+   WHERE s.run_id = h.run_id AND s.key = h.key AND s.status = 'running' AND s.lease_owner = $2
+   RETURNING s.run_id, s.key`,
+);
+export const succeed = stmt1<[string, string, number, string, string | null, number], HeldRow>(
+  `UPDATE steps SET status = 'succeeded', output = $5, error = NULL, finished_at = $6, lease_owner = NULL, lease_expires_at = NULL
+   WHERE ${HELD} RETURNING started_at, parent_key, kind`,
+);
+export const retry = stmt1<
+  [string, string, number, string, number, number, string | null],
+  HeldRow
+>(
+  `UPDATE steps SET status = 'queued', available_at = $5, queued_at = $6, error = $7::jsonb, lease_owner = NULL, lease_expires_at = NULL
+   WHERE ${HELD} RETURNING started_at, parent_key, kind`,
+);
+export const fail = stmt1<[string, string, number, string, string | null, number], HeldRow>(
+  `UPDATE steps SET status = 'failed', error = $5::jsonb, finished_at = $6, lease_owner = NULL, lease_expires_at = NULL
+   WHERE ${HELD} RETURNING started_at, parent_key, kind`,
+);
+export const expand = stmt1<
+  [string, string, number, string, number],
+  { node: string; priority: number }
+>(
+  `UPDATE steps SET waiting_on = $5, lease_owner = NULL, lease_expires_at = NULL
+   WHERE ${HELD} RETURNING node, priority`,
+);
+/**
+ * Dependents of a finished step count down; those reaching zero stay pending until the caller
+ * claims them (claimReady) or queues them (queueReady) in the same transaction.
+ */
+export const countDownDependents = stmt<[string, string], ReadyRow>(
+  `UPDATE steps s SET waiting_on = s.waiting_on - 1
+   FROM step_edges e
+   WHERE e.run_id = $1 AND e.from_key = $2 AND s.run_id = e.run_id AND s.key = e.to_key
+     AND s.status = 'pending'
+   RETURNING s.key, s.waiting_on, s.priority`,
+);
+/** A step run ahead by the worker, made ready earlier in the same batch: claimed by key. */
+export const claimAhead = stmt1<
+  [string, string, number, string, number, number],
+  { attempt: number }
+>(
+  `UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = $4, lease_expires_at = $5,
+     started_at = $6
+   WHERE run_id = $1 AND key = $2 AND status = 'queued' AND attempt = $3::int - 1
+   RETURNING attempt`,
+);
+export const claimReady = stmt1<
+  [string, string, string, number, number],
+  Pick<ClaimRow, 'node' | 'parent_key' | 'idx' | 'attempt'>
+>(
+  `UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = $3, lease_expires_at = $4,
+     queued_at = $5, available_at = $5, started_at = $5
+   WHERE run_id = $1 AND key = $2 AND status = 'pending' AND waiting_on <= 0
+   RETURNING node, parent_key, idx, attempt`,
+);
+/** Queues the ready dependents of the given finished steps. */
+export const queueReady = exec<[string, string[], number]>(
+  `UPDATE steps SET status = 'queued', queued_at = $3, available_at = $3
+   WHERE run_id = $1 AND status = 'pending' AND waiting_on <= 0
+     AND key IN (SELECT to_key FROM step_edges WHERE run_id = $1 AND from_key = ANY($2::text[]))`,
+);
+/** A map step waiting on its items is running with no lease owner. */
+export const countDownMap = stmt1<
+  [string, string, number],
+  { status: string; parent_key: string | null }
+>(
+  `UPDATE steps SET waiting_on = waiting_on - 1,
+     status = CASE WHEN waiting_on <= 1 THEN 'succeeded' ELSE status END,
+     finished_at = CASE WHEN waiting_on <= 1 THEN $3 ELSE finished_at END
+   WHERE run_id = $1 AND key = $2 AND status = 'running' AND lease_owner IS NULL
+   RETURNING status, parent_key`,
+);
+export const failMap = stmt1<
+  [string, string, string | null, number],
+  { parent_key: string | null }
+>(
+  `UPDATE steps SET status = 'failed', error = $3::jsonb, finished_at = $4
+   WHERE run_id = $1 AND key = $2 AND status = 'running' AND lease_owner IS NULL RETURNING parent_key`,
+);
+export const skipItems = exec<[string, string, number]>(
+  `UPDATE steps SET status = 'skipped', finished_at = $3 WHERE run_id = $1 AND parent_key = $2 AND ${SKIPPABLE}`,
+);
+export const skipDependents = stmt<[string, string, number], { key: string }>(
+  `UPDATE steps SET status = 'skipped', finished_at = $3
+   WHERE run_id = $1 AND ${SKIPPABLE} AND key IN (SELECT to_key FROM step_edges WHERE run_id = $1 AND from_key = $2)
+   RETURNING key`,
+);
+/**
+ * Cancels every unfinished step of a run, returning each as it was. The CTE locks them first
+ * (FOR UPDATE, blocking: a claim holding one of them commits first, and the step is then seen
+ * running, so its attempt row is written).
+ */
+export const cancelSteps = stmt<[string, number], RunningRow & { status: string; ord: number }>(
+  `WITH old AS (
+     SELECT key, status, attempt, lease_owner, started_at, ord FROM steps
+     WHERE run_id = $1 AND ${UNFINISHED} ORDER BY ord FOR UPDATE
+   )
+   UPDATE steps s SET status = 'cancelled', finished_at = $2, lease_owner = NULL, lease_expires_at = NULL
+   FROM old WHERE s.run_id = $1 AND s.key = old.key AND s.${CANCELLABLE}
+   RETURNING old.key, old.status, old.attempt, old.lease_owner, old.started_at, old.ord`,
+);
+export const anyUnfinished = stmt1<[string], { one: number }>(
+  `SELECT 1 AS one FROM steps WHERE run_id = $1 AND ${UNFINISHED} LIMIT 1`,
+);
+export const failedKeys = stmt<[string], { key: string }>(
+  `SELECT key FROM steps WHERE run_id = $1 AND status = 'failed' ORDER BY ord`,
+);
+/**
+ * Running steps whose lease expired (or, given owners, held by those workers), locked for the
+ * reaper. SKIP LOCKED: a step locked right now is being moved by its worker's transition (or
+ * another reaper); it is left alone rather than waited for, and the next sweep sees it again.
+ */
+export const expired = stmt<[number, string[] | null], ExpiredRow>(
+  `SELECT run_id, key, attempt, lease_owner, lease_expires_at, started_at FROM steps
+   WHERE status = 'running' AND lease_owner IS NOT NULL
+     AND (lease_expires_at < $1 OR lease_owner = ANY($2::text[]))
+   ORDER BY run_id, key
+   FOR UPDATE SKIP LOCKED`,
+);
+export const requeue = exec<[string, string, number, string | null, number]>(
+  `UPDATE steps SET status = 'queued', available_at = $5, queued_at = $5, lease_owner = NULL, lease_expires_at = NULL
+   WHERE run_id = $1 AND key = $2 AND status = 'running' AND attempt = $3 AND lease_owner = $4`,
+);
+export const nextWake = stmt1<[number], { at: number | null }>(
+  `SELECT MIN(available_at) AS at FROM steps WHERE status = 'queued' AND available_at > $1 AND ${CLAIMABLE}`,
+);
+export const nextWakeOf = stmt1<[number, string[]], { at: number | null }>(
+  `SELECT MIN(s.available_at) AS at FROM steps s JOIN runs r ON r.id = s.run_id
+   WHERE s.status = 'queued' AND s.available_at > $1 AND s.${CLAIMABLE} AND r.definition = ANY($2::text[])`,
+);
+
+// Workflows --------------------------------------------------------------------------------
+
+/** The caller holds the run's `$run` step at this attempt (the fence of journal writes). */
+export const heldRun = stmt1<[string, string, number, string], { priority: number }>(
+  `SELECT priority FROM steps WHERE ${HELD}`,
+);
+/** A journal entry never overwrites a pipeline node or the `$run` step (same key). */
+export const upsertEntry = exec<
+  [
+    string,
+    string,
+    string,
+    StepKind,
+    number,
+    string,
+    string | null,
+    string | null,
+    number,
+    number,
+    number | null,
+    number | null,
+  ]
+>(
+  `INSERT INTO steps (run_id, key, node, kind, seq, status, output, error, attempt, available_at, priority, started_at, finished_at)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, ${NEVER}, $10, $11, $12)
+   ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind, seq = excluded.seq,
+     status = excluded.status, output = excluded.output, error = excluded.error, attempt = excluded.attempt,
+     started_at = excluded.started_at, finished_at = excluded.finished_at
+   WHERE steps.kind NOT IN ('node', 'run')`,
+);
+/** The `$run` step goes back to the queue until its wake-up time (or NEVER). */
+export const parkStep = exec<[string, string, number, string, number]>(
+  `UPDATE steps SET status = 'queued', available_at = $5, queued_at = $5, lease_owner = NULL, lease_expires_at = NULL
+   WHERE ${HELD}`,
+);
+export const parkRun = exec<[string, string, string | null, string | null, number]>(
+  `UPDATE runs SET status = 'waiting', waiting_for = $2::jsonb, wait_event = $3, wait_key = $4, updated_at = $5
+   WHERE id = $1 AND ${runMayBecome('waiting')}`,
+);
+/**
+ * Makes a parked run's `$run` step claimable now (never later than it already was); a `$run`
+ * step queued for a retry of a running run keeps its backoff. queued_at follows, so woken runs
+ * are claimed in the order they were woken.
+ */
+export const wakeRun = exec<[string, number]>(
+  `UPDATE steps SET queued_at = CASE WHEN available_at > $2 THEN $2 ELSE queued_at END, available_at = LEAST(available_at, $2)
+   WHERE run_id = $1 AND key = ${RUN_STEP} AND status = 'queued'
+     AND EXISTS (SELECT 1 FROM runs WHERE id = steps.run_id AND status = 'waiting')`,
+);
+/**
+ * The parked waits sendEvent may satisfy: unkeyed waits of the type, and keyed ones for the
+ * event's key; locked (FOR UPDATE, blocking) so that the wake-up below is the only transition
+ * of those runs until commit, in id order so that two senders lock them in the same order.
+ */
+export const waitsOf = stmt<[string, string | null], { id: string; waiting_for: unknown }>(
+  `SELECT id, waiting_for FROM runs
+   WHERE wait_event = $1 AND (wait_key IS NULL OR wait_key = $2) AND status = 'waiting'
+   ORDER BY id FOR UPDATE`,
+);
+
+/**
+ * Serializes parkRun (of an event wait) and sendEvent of one event type: a transaction-scoped
+ * advisory lock on the type's hash (collisions only serialize more). Blocking: see
+ * `PostgresStore.parkRun` for the lost wake-up it prevents.
+ */
+export const lockEventType = stmt<[string], never>(
+  `SELECT pg_advisory_xact_lock(${0x77656674}, hashtext($1))`,
+);
+
+// Events -----------------------------------------------------------------------------------
+
+/** Inserts an event unless its idempotency key is taken; no row when taken. */
+export const insertEvent = stmt1<
+  [string, string, string | null, string, string | null, number],
+  { id: string }
+>(
+  `INSERT INTO events (id, type, key, payload, idempotency_key, sent_at) VALUES ($1, $2, $3, $4, $5, $6)
+   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
+);
+export const eventByIdempotency = stmt1<[string], EventRow>(
+  'SELECT * FROM events WHERE idempotency_key = $1',
+);
+/** Events a keyed wait sees: its key, whenever sent, earliest first. */
+export const keyedEvents = stmt<[string, string, string[], number, number], EventRow>(
+  `SELECT * FROM events WHERE type = $1 AND key = $2 AND NOT (id = ANY($3::text[]))
+   ORDER BY sent_at, id LIMIT $4 OFFSET $5`,
+);
+/** Events an unkeyed wait sees: any key, sent since, earliest first. */
+export const eventsSince = stmt<[string, number, string[], number, number], EventRow>(
+  `SELECT * FROM events WHERE type = $1 AND sent_at >= $2 AND NOT (id = ANY($3::text[]))
+   ORDER BY sent_at, id LIMIT $4 OFFSET $5`,
+);
+export const events = stmt<[number | null], EventRow>(
+  'SELECT * FROM events ORDER BY sent_at DESC, id DESC LIMIT $1',
+);
+export const eventsOfType = stmt<[string, number | null], EventRow>(
+  'SELECT * FROM events WHERE type = $1 ORDER BY sent_at DESC, id DESC LIMIT $2',
+);
+
+// Attempts, logs, workers ------------------------------------------------------------------
+
+export const insertAttempt = exec<
+  [string, string, number, AttemptStatus, string | null, number, number, string | null]
+>(
+  `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+);
+/** Attempt rows of cancelled or interrupted steps, in one statement. */
+export const insertAttempts = exec<
+  [string[], string[], number[], string, (string | null)[], number[], number, string | null]
+>(
+  `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+   SELECT a.run_id, a.key, a.attempt, $4, a.worker, a.started_at, $7, $8::jsonb
+   FROM unnest($1::text[], $2::text[], $3::int[], $5::text[], $6::bigint[]) AS a(run_id, key, attempt, worker, started_at)`,
+);
+/** A journal entry's attempt: written again if the same attempt is recorded twice. */
+export const upsertAttempt = exec<
+  [string, string, number, AttemptStatus, string | null, number, number, string | null]
+>(
+  `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+   ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
+     worker_id = excluded.worker_id, started_at = excluded.started_at,
+     finished_at = excluded.finished_at, error = excluded.error`,
+);
+export const attempts = stmt<[string], AttemptRow>(
+  'SELECT * FROM attempts WHERE run_id = $1 ORDER BY finished_at, step_key, attempt',
+);
+
+const insertLogRows = exec<
+  [string[], (string | null)[], (number | null)[], number[], string[], string[]]
+>(
+  `INSERT INTO logs (run_id, step_key, attempt, at, level, message)
+   SELECT l.run_id, l.step_key, l.attempt, l.at, l.level, l.message
+   FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[])
+     WITH ORDINALITY AS l(run_id, step_key, attempt, at, level, message, n)
+   ORDER BY l.n`,
+);
+/** Log lines, in one statement; their seqs follow their order. */
+export async function insertLogs(db: Db, lines: readonly NewLog[]): Promise<void> {
+  if (lines.length === 0) return;
+  await insertLogRows(
+    db,
+    lines.map((l) => l.runId),
+    lines.map((l) => l.stepKey),
+    lines.map((l) => l.attempt),
+    lines.map((l) => l.at),
+    lines.map((l) => l.level),
+    lines.map((l) => l.message),
+  );
+}
+export const logs = stmt<[string, number, number | null], LogRow>(
+  'SELECT * FROM logs WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+);
+export const stepLogs = stmt<[string, string, number, number | null], LogRow>(
+  'SELECT * FROM logs WHERE run_id = $1 AND step_key = $2 AND seq > $3 ORDER BY seq LIMIT $4',
+);
+export const upsertWorker = exec<[string, string, number, number, number, string[]]>(
+  `INSERT INTO workers (id, host, pid, started_at, heartbeat_at, definitions) VALUES ($1, $2, $3, $4, $5, $6)
+   ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,
+     heartbeat_at = excluded.heartbeat_at, definitions = excluded.definitions`,
+);
+export const workers = stmt<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at, id');
+export const removeWorker = exec<[string]>('DELETE FROM workers WHERE id = $1');

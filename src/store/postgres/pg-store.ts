@@ -1,0 +1,695 @@
+/**
+ * The distributed store: one Postgres database shared by any number of servers and workers,
+ * through a `pg.Pool`. Every write method is ONE transaction (READ COMMITTED), and every
+ * transition of a run first locks the run's row, so transitions of one run happen one at a
+ * time, as under SQLite's single writer, while different runs move in parallel. Claims lock
+ * only the steps they take, `FOR UPDATE SKIP LOCKED`, so workers never queue behind each other.
+ *
+ * ```ts
+ * const store = await PostgresStore.connect(process.env.DATABASE_URL!); // migrates
+ * const claimed = await store.claimSteps({ workerId, limit: 8, now: Date.now(), leaseMs: 30_000 });
+ * ```
+ *
+ * A transaction that Postgres aborts as a deadlock victim is retried from the start; nothing
+ * outside the database happened in it. Deadlocks are possible but rare: a first claim of a run
+ * holds a step and wants the run's row while a cancellation holds the row and wants the step;
+ * a finishing child locks its own row then its parent's, while cancelling the parent locks them
+ * the other way round. Postgres detects them after `deadlock_timeout` (1 s by default).
+ */
+import pg from 'pg';
+import { NotFoundError, WeftError, type SerializedError } from '../../core/errors.js';
+import type { Store } from '../contract/store.js';
+import type {
+  AttemptRecord,
+  ClaimOptions,
+  ClaimedStep,
+  CompleteStep,
+  EventQuery,
+  EventRecord,
+  ExpandStep,
+  FailStep,
+  ListRunsQuery,
+  LogRecord,
+  NewEvent,
+  NewLog,
+  NewRun,
+  NewStep,
+  ParkRun,
+  RecordEntry,
+  RunRecord,
+  StepRecord,
+  TransitionResult,
+  WaitInfo,
+  WorkerRecord,
+} from '../contract/types.js';
+import { WORKFLOW_STEP_KEY } from '../contract/types.js';
+import { checkNewSteps } from '../contract/new-steps.js';
+import { findEvent, lazyPayload, satisfies } from './pg-events.js';
+import { migrate, quoteIdent, shippedMigrations } from './pg-migrate.js';
+import {
+  json,
+  toAttempt,
+  toClaimed,
+  toEvent,
+  toLog,
+  toRun,
+  toStep,
+  toWorker,
+  type RunRow,
+} from './pg-rows.js';
+import * as S from './pg-statements.js';
+import { NEVER, claimQueuedSql, type ClaimedRow, type Db } from './pg-statements.js';
+import * as T from './pg-transitions.js';
+
+export interface PostgresStoreOptions {
+  /**
+   * The schema holding Weft's tables (created by `migrate` if missing). Default: the
+   * connection's search_path (usually `public`).
+   */
+  schema?: string;
+  /** Apply pending migrations on connect. Default true. */
+  migrate?: boolean;
+}
+
+/** SQLSTATEs of a transaction Postgres aborted that may simply be run again. */
+const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
+const MAX_TRIES = 5;
+
+/**
+ * Type parsers of the store's connections: BIGINT (times, log seqs; all below 2^53) as JS
+ * numbers instead of strings. Set per pool, not on the process-wide `pg.types`, so an
+ * application's own pools keep their parsing.
+ */
+const INT8: number = pg.types.builtins.INT8;
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === INT8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export class PostgresStore implements Store {
+  readonly dialect = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #schema: string | undefined;
+  #closed = false;
+
+  /**
+   * Connects a pool to the database at `config` (a connection string or a `pg.PoolConfig`) and,
+   * unless `options.migrate` is false, applies pending migrations (refusing a database
+   * migrated by a newer Weft).
+   */
+  static async connect(
+    config: string | pg.PoolConfig,
+    options: PostgresStoreOptions = {},
+  ): Promise<PostgresStore> {
+    const base: pg.PoolConfig = typeof config === 'string' ? { connectionString: config } : config;
+    const poolConfig: pg.PoolConfig = { ...base, types };
+    if (options.schema !== undefined) {
+      const searchPath = `-c search_path=${quoteIdent(options.schema).replaceAll(' ', '\\ ')}`;
+      poolConfig.options = base.options ? `${base.options} ${searchPath}` : searchPath;
+    }
+    const store = new PostgresStore(new pg.Pool(poolConfig), options.schema);
+    if (options.migrate !== false) {
+      try {
+        await store.migrate();
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+    }
+    return store;
+  }
+
+  private constructor(pool: pg.Pool, schema: string | undefined) {
+    this.#pool = pool;
+    this.#schema = schema;
+    // An idle connection that dies (a Postgres restart) is dropped by the pool and replaced on
+    // next use; without a listener its error would crash the process.
+    pool.on('error', () => undefined);
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await migrate(
+        client,
+        shippedMigrations(),
+        this.#schema === undefined ? {} : { schema: this.#schema },
+      );
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  // Runs -----------------------------------------------------------------------------------
+
+  async createRun(run: NewRun, steps: NewStep[]): Promise<{ run: RunRecord; created: boolean }> {
+    const checked = checkNewSteps(run.definition, steps);
+    return this.#tx(async (db) => {
+      const key = run.idempotencyKey ?? null;
+      const at = run.createdAt;
+      const priority = run.priority ?? 0;
+      const inserted = await S.insertRun(
+        db,
+        run.id,
+        run.kind,
+        run.definition,
+        run.input,
+        run.outputs,
+        run.trigger,
+        run.parentRunId ?? null,
+        key,
+        run.tags ?? [],
+        priority,
+        at,
+      );
+      if (!inserted) {
+        // The key is taken (ON CONFLICT waited for the run holding it to commit).
+        const existing = await S.runByIdempotency(db, run.definition, key!);
+        if (!existing) throw new WeftError('idempotency_conflict', `run key ${key} vanished`);
+        return { run: toRun(existing), created: false };
+      }
+      const cols = {
+        key: [] as string[],
+        node: [] as string[],
+        kind: [] as string[],
+        status: [] as string[],
+        output: [] as (string | null)[],
+        waitingOn: [] as number[],
+        priority: [] as number[],
+        origin: [] as string[],
+        queuedAt: [] as (number | null)[],
+        finishedAt: [] as (number | null)[],
+      };
+      const from: string[] = [];
+      const to: string[] = [];
+      let unfinished = false;
+      for (const { step, deps, waitingOn } of checked) {
+        const override = step.override !== undefined;
+        // Waiting only on overrides means waiting on nothing: queued at once.
+        const status = override ? 'succeeded' : waitingOn === 0 ? 'queued' : 'pending';
+        cols.key.push(step.key);
+        cols.node.push(step.node);
+        cols.kind.push(step.kind ?? 'node');
+        cols.status.push(status);
+        cols.output.push(override ? step.override! : null);
+        cols.waitingOn.push(override ? 0 : waitingOn);
+        cols.priority.push(step.priority ?? priority);
+        cols.origin.push(override ? 'override' : 'run');
+        cols.queuedAt.push(status === 'queued' ? at : null);
+        cols.finishedAt.push(override ? at : null);
+        if (!override) unfinished = true;
+        for (const dep of deps) {
+          from.push(dep);
+          to.push(step.key);
+        }
+      }
+      if (checked.length > 0) {
+        await S.insertSteps(
+          db,
+          run.id,
+          cols.key,
+          cols.node,
+          cols.kind,
+          cols.status,
+          cols.output,
+          cols.waitingOn,
+          at,
+          cols.priority,
+          cols.origin,
+          cols.queuedAt,
+          cols.finishedAt,
+        );
+      }
+      if (from.length > 0) await S.insertEdges(db, run.id, from, to);
+      // Nothing to run (no steps, or all overridden): the run is done as it is created.
+      if (!unfinished) await T.finishIfDone(db, run.id, at);
+      return { run: toRun((await S.run(db, run.id))!), created: true };
+    });
+  }
+
+  async getRun(id: string): Promise<RunRecord | null> {
+    const row = await S.run(this.#pool, id);
+    return row ? toRun(row) : null;
+  }
+
+  async listRuns(query: ListRunsQuery = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const filter = (column: string, op: string, value: unknown): void => {
+      params.push(value);
+      where.push(`${column} ${op} $${params.length}`);
+    };
+    if (query.status !== undefined) filter('status', '=', query.status);
+    if (query.definition !== undefined) filter('definition', '=', query.definition);
+    if (query.before !== undefined) filter('id', '<', query.before);
+    params.push(query.limit ?? null);
+    const sql =
+      `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
+      `ORDER BY id DESC LIMIT $${params.length}`;
+    return (await this.#pool.query<RunRow>(sql, params)).rows.map(toRun);
+  }
+
+  async cancelRun(
+    id: string,
+    now: number,
+    reason: string,
+  ): Promise<{ cancelled: boolean; running: string[]; descendants: string[] }> {
+    return this.#tx(async (db) => {
+      if (!(await S.lockRun(db, id))) throw new NotFoundError('run', id);
+      const error: SerializedError = { name: 'Cancelled', message: reason };
+      const finished = await S.cancelRun(db, now, json(error), id);
+      if (!finished) return { cancelled: false, running: [], descendants: [] };
+      const running = await T.cancelUnfinished(db, id, now, error);
+      await T.wakeParent(db, finished, now);
+      const descendants = await T.cancelDescendants(db, id, now, reason);
+      return { cancelled: true, running, descendants };
+    });
+  }
+
+  // Steps ----------------------------------------------------------------------------------
+
+  async listSteps(runId: string): Promise<StepRecord[]> {
+    return (await S.steps(this.#pool, runId)).map(toStep);
+  }
+
+  async getStep(runId: string, key: string): Promise<StepRecord | null> {
+    const row = await S.step(this.#pool, runId, key);
+    return row ? toStep(row) : null;
+  }
+
+  async getOutputs(runId: string, keys: readonly string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    for (const row of await S.outputs(this.#pool, runId, [...keys])) out.set(row.key, row.output);
+    return out;
+  }
+
+  async getItemOutputs(runId: string, parentKey: string): Promise<(string | null)[]> {
+    return (await S.itemOutputs(this.#pool, runId, parentKey)).map((r) => r.output);
+  }
+
+  async claimSteps(o: ClaimOptions): Promise<ClaimedStep[]> {
+    if (o.limit <= 0) return [];
+    const lease = o.now + o.leaseMs;
+    const params: unknown[] = [o.workerId, lease, o.now, o.limit];
+    if (o.runId !== undefined) params.push(o.runId);
+    if (o.definitions !== undefined) params.push([...o.definitions]);
+    const sql = claimQueuedSql({
+      runId: o.runId !== undefined,
+      definitions: o.definitions !== undefined,
+    });
+    return this.#tx(async (db) => {
+      const rows = (await db.query<ClaimedRow>(sql, params)).rows;
+      if (rows.length === 0) return [];
+      // RETURNING has no order: put the claims back in claim order.
+      rows.sort(
+        (a, b) =>
+          b.priority - a.priority ||
+          (a.queued_at ?? 0) - (b.queued_at ?? 0) ||
+          (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      );
+      const runs = [...new Set(rows.map((r) => r.run_id))];
+      await S.startRuns(db, o.now, runs);
+      return rows.map((row) => toClaimed(row, lease));
+    });
+  }
+
+  async renewLeases(
+    workerId: string,
+    steps: readonly { runId: string; key: string }[],
+    until: number,
+  ): Promise<{ runId: string; key: string }[]> {
+    if (steps.length === 0) return [];
+    // One statement, so one transaction.
+    const held = await S.renewLeases(
+      this.#pool,
+      until,
+      workerId,
+      steps.map((s) => s.runId),
+      steps.map((s) => s.key),
+    );
+    const still = new Set(held.map((r) => `${r.run_id}\u0000${r.key}`));
+    return steps
+      .filter((s) => !still.has(`${s.runId}\u0000${s.key}`))
+      .map((s) => ({ runId: s.runId, key: s.key }));
+  }
+
+  async completeStep(input: CompleteStep): Promise<TransitionResult> {
+    return this.#tx(async (db) => {
+      await S.lockRun(db, input.runId);
+      return T.complete(db, input);
+    });
+  }
+
+  async completeSteps(inputs: readonly CompleteStep[]): Promise<TransitionResult[]> {
+    if (inputs.length === 0) return [];
+    return this.#tx(async (db) => {
+      // Every run of the batch locked up front, in id order: two batches crossing the same
+      // runs lock them in the same order and never deadlock.
+      for (const runId of [...new Set(inputs.map((i) => i.runId))].sort()) {
+        await S.lockRun(db, runId);
+      }
+      const results: TransitionResult[] = [];
+      for (const input of inputs) results.push(await T.complete(db, input));
+      return results;
+    });
+  }
+
+  async failStep(input: FailStep): Promise<TransitionResult> {
+    return this.#tx(async (db) => {
+      const { runId, key, now } = input;
+      await S.lockRun(db, runId);
+      const error = json(input.error);
+      if (input.retryAt !== null) {
+        // A retry: back to queued until retryAt. The error stays on the step for display.
+        const held = await S.retry(
+          db,
+          runId,
+          key,
+          input.attempt,
+          input.workerId,
+          input.retryAt,
+          now,
+          error,
+        );
+        if (!held) return T.refused(db, runId);
+        await T.recordAttempt(db, input, 'failed', held.started_at, error);
+        if (input.logs) await S.insertLogs(db, input.logs);
+        return {
+          applied: true,
+          runStatus: await T.runStatusOf(db, runId),
+          claimed: [],
+          queuedMore: input.retryAt <= now,
+        };
+      }
+      const held = await S.fail(db, runId, key, input.attempt, input.workerId, error, now);
+      if (!held) return T.refused(db, runId);
+      await T.recordAttempt(db, input, 'failed', held.started_at, error);
+      if (input.logs) await S.insertLogs(db, input.logs);
+      if (held.kind === 'run') {
+        // The workflow function failed for good: so does its run, with the function's error.
+        await T.finishWorkflow(db, runId, now, input.error);
+        return {
+          applied: true,
+          runStatus: await T.runStatusOf(db, runId),
+          claimed: [],
+          queuedMore: false,
+        };
+      }
+      await T.afterFailure(db, runId, key, held.parent_key, input.error, now);
+      if (input.failFast) {
+        await T.cancelUnfinished(db, runId, now, {
+          name: 'Cancelled',
+          message: `cancelled because step ${key} failed (failFast)`,
+        });
+      }
+      await T.finishIfDone(db, runId, now);
+      return {
+        applied: true,
+        runStatus: await T.runStatusOf(db, runId),
+        claimed: [],
+        queuedMore: false,
+      };
+    });
+  }
+
+  async expandStep(input: ExpandStep): Promise<TransitionResult> {
+    // Expanding writes no attempt row: the map step's work is done by its items, which have
+    // theirs. The map step stays running, waiting on its items, with no lease: no worker holds
+    // it any more, so the reaper leaves it alone, and its last item finishes it.
+    return this.#tx(async (db) => {
+      const { runId, key, now, items } = input;
+      await S.lockRun(db, runId);
+      if (items.length === 0) {
+        // No items: the map step succeeds at once, with no output of its own.
+        const held = await S.succeed(db, runId, key, input.attempt, input.workerId, null, now);
+        if (!held) return T.refused(db, runId);
+        const ready = await T.afterSuccess(db, runId, key, held.parent_key, now);
+        if (ready.steps.length === 0) await T.finishIfDone(db, runId, now);
+        return T.release(db, runId, ready, now, input.workerId, undefined);
+      }
+      const map = await S.expand(db, runId, key, input.attempt, input.workerId, items.length);
+      if (!map) return T.refused(db, runId);
+      await S.insertItems(db, runId, items, map.node, key, now, map.priority);
+      return {
+        applied: true,
+        runStatus: await T.runStatusOf(db, runId),
+        claimed: [],
+        queuedMore: true,
+      };
+    });
+  }
+
+  async requeueExpired(now: number, owners?: readonly string[]): Promise<number> {
+    return this.#tx(async (db) => {
+      const rows = await S.expired(db, now, owners && owners.length > 0 ? [...owners] : null);
+      for (const row of rows) {
+        const owner = row.lease_owner;
+        await S.requeue(db, row.run_id, row.key, row.attempt, owner, now);
+        const message =
+          row.lease_expires_at !== null && row.lease_expires_at < now
+            ? `the lease of worker ${owner} expired`
+            : `worker ${owner} is gone`;
+        await S.insertAttempt(
+          db,
+          row.run_id,
+          row.key,
+          row.attempt,
+          'interrupted',
+          owner,
+          row.started_at ?? now,
+          now,
+          json({ name: 'Interrupted', message }),
+        );
+      }
+      return rows.length;
+    });
+  }
+
+  // A run parked with no wake-up time has its `$run` step at NEVER, which is no time to wake at.
+  async nextWakeAt(now: number, definitions?: readonly string[]): Promise<number | null> {
+    const row =
+      definitions === undefined
+        ? await S.nextWake(this.#pool, now)
+        : await S.nextWakeOf(this.#pool, now, [...definitions]);
+    return row?.at ?? null;
+  }
+
+  async listAttempts(runId: string): Promise<AttemptRecord[]> {
+    return (await S.attempts(this.#pool, runId)).map(toAttempt);
+  }
+
+  // Logs -----------------------------------------------------------------------------------
+
+  async appendLogs(lines: readonly NewLog[]): Promise<void> {
+    // One statement, so one transaction.
+    await S.insertLogs(this.#pool, lines);
+  }
+
+  async listLogs(
+    runId: string,
+    options: { stepKey?: string; afterSeq?: number; limit?: number } = {},
+  ): Promise<LogRecord[]> {
+    const after = options.afterSeq ?? 0;
+    const limit = options.limit ?? null;
+    const rows =
+      options.stepKey === undefined
+        ? await S.logs(this.#pool, runId, after, limit)
+        : await S.stepLogs(this.#pool, runId, options.stepKey, after, limit);
+    return rows.map(toLog);
+  }
+
+  // Workers --------------------------------------------------------------------------------
+
+  async upsertWorker(w: WorkerRecord): Promise<void> {
+    await S.upsertWorker(this.#pool, w.id, w.host, w.pid, w.startedAt, w.heartbeatAt, [
+      ...w.definitions,
+    ]);
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return (await S.workers(this.#pool)).map(toWorker);
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    await S.removeWorker(this.#pool, id);
+  }
+
+  // Workflows ------------------------------------------------------------------------------
+
+  async recordEntry(input: RecordEntry): Promise<{ applied: boolean }> {
+    const { runId, entry, now } = input;
+    if (entry.key === WORKFLOW_STEP_KEY) {
+      throw new WeftError(
+        'invalid_entry',
+        `a journal entry of run ${runId} may not use the key ${WORKFLOW_STEP_KEY}: it is the workflow's own step`,
+      );
+    }
+    return this.#tx(async (db) => {
+      // Locked so that a cancellation of the run can't commit between the fence and the write.
+      await S.lockRun(db, runId);
+      const held = await S.heldRun(db, runId, WORKFLOW_STEP_KEY, input.runAttempt, input.workerId);
+      if (!held) return { applied: false };
+      await S.upsertEntry(
+        db,
+        runId,
+        entry.key,
+        entry.name,
+        entry.kind,
+        entry.seq,
+        entry.status,
+        entry.output,
+        json(entry.error),
+        entry.attempt,
+        held.priority,
+        entry.startedAt,
+        entry.finishedAt,
+      );
+      const a = input.attemptRow;
+      if (a) {
+        await S.upsertAttempt(
+          db,
+          runId,
+          entry.key,
+          a.attempt,
+          a.status,
+          input.workerId,
+          a.startedAt,
+          now,
+          json(a.error),
+        );
+      }
+      if (input.logs) await S.insertLogs(db, input.logs);
+      return { applied: true };
+    });
+  }
+
+  /**
+   * The lost wake-up. A run parks after its worker looked for what it waits for and found
+   * nothing; a wake-up committed in between found no parked run to wake. Under READ COMMITTED
+   * two transactions can each miss the other (the park doesn't see the uncommitted event, the
+   * send doesn't see the uncommitted park), so the park and whatever wakes it are serialized:
+   *
+   * - an event wait takes the advisory lock of its event type ({@link S.lockEventType}), as
+   *   `sendEvent` does before inserting the event: whichever commits second sees the other's
+   *   rows (each statement of a READ COMMITTED transaction reads what committed before it);
+   * - a child wait locks the parent's run row (as every transition does), and a finishing child
+   *   locks that row before waking its parent ({@link T.wakeParent}), with the same effect.
+   *
+   * Locks are taken in one order everywhere (event type, then run rows), so they don't deadlock.
+   */
+  async parkRun(input: ParkRun): Promise<{ applied: boolean }> {
+    const { runId, now, waitingFor: wait } = input;
+    return this.#tx(async (db) => {
+      const event = wait.kind === 'event' ? wait : null;
+      if (event) await S.lockEventType(db, event.event);
+      await S.lockRun(db, runId);
+      // queued_at goes with available_at: a run parked until later sorts behind the steps
+      // claimable now in the claim index, instead of being walked by every claim meanwhile.
+      const at = (await T.satisfied(db, wait, input.exclude)) ? now : (input.wakeAt ?? NEVER);
+      const parked = await S.parkStep(
+        db,
+        runId,
+        WORKFLOW_STEP_KEY,
+        input.runAttempt,
+        input.workerId,
+        at,
+      );
+      if (parked === 0) return { applied: false };
+      await S.parkRun(
+        db,
+        runId,
+        JSON.stringify(wait),
+        event?.event ?? null,
+        event?.key ?? null,
+        now,
+      );
+      if (input.logs) await S.insertLogs(db, input.logs);
+      return { applied: true };
+    });
+  }
+
+  async sendEvent(
+    input: NewEvent,
+  ): Promise<{ event: EventRecord; created: boolean; woken: string[] }> {
+    return this.#tx(async (db) => {
+      // See parkRun: parks and sends of one event type happen one at a time.
+      await S.lockEventType(db, input.type);
+      const idempotencyKey = input.idempotencyKey ?? null;
+      const event: EventRecord = {
+        id: input.id,
+        type: input.type,
+        key: input.key ?? null,
+        payload: input.payload,
+        idempotencyKey,
+        sentAt: input.sentAt,
+      };
+      const { id, type, key, payload, sentAt } = event;
+      const inserted = await S.insertEvent(db, id, type, key, payload, idempotencyKey, sentAt);
+      if (!inserted) {
+        // The key was used (ON CONFLICT waited for the event holding it to commit).
+        const first = await S.eventByIdempotency(db, idempotencyKey!);
+        if (!first)
+          throw new WeftError('idempotency_conflict', `event key ${idempotencyKey} vanished`);
+        return { event: toEvent(first), created: false, woken: [] };
+      }
+      const decoded = lazyPayload(payload);
+      const woken: string[] = [];
+      for (const c of await S.waitsOf(db, type, key)) {
+        const wait = c.waiting_for as WaitInfo;
+        if (wait.kind !== 'event' || !satisfies(wait, event, decoded)) continue;
+        if ((await S.wakeRun(db, c.id, sentAt)) > 0) woken.push(c.id);
+      }
+      return { event, created: true, woken };
+    });
+  }
+
+  async findEvent(query: EventQuery): Promise<EventRecord | null> {
+    const row = await findEvent(this.#pool, query);
+    return row ? toEvent(row) : null;
+  }
+
+  async listEvents(options: { type?: string; limit?: number } = {}): Promise<EventRecord[]> {
+    const limit = options.limit ?? null;
+    const rows =
+      options.type === undefined
+        ? await S.events(this.#pool, limit)
+        : await S.eventsOfType(this.#pool, options.type, limit);
+    return rows.map(toEvent);
+  }
+
+  async listChildRuns(runId: string): Promise<RunRecord[]> {
+    return (await S.childRuns(this.#pool, runId)).map(toRun);
+  }
+
+  /** Runs `fn` in one transaction on one pooled connection, again if Postgres aborted it. */
+  async #tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      const client = await this.#pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((e: unknown) => {
+          broken = e instanceof Error ? e : new Error(String(e));
+        });
+        const code = (error as { code?: unknown } | null)?.code;
+        if (tries < MAX_TRIES && typeof code === 'string' && RETRYABLE.has(code)) continue;
+        throw error;
+      } finally {
+        // A connection that could not even roll back is destroyed, not reused.
+        client.release(broken);
+      }
+    }
+  }
+}

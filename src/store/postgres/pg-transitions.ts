@@ -1,0 +1,334 @@
+/**
+ * The transitions the Postgres store composes inside its transactions: what follows a step's
+ * success or failure (dependents, map steps, the run finishing), a workflow's `$run` step
+ * finishing, waking a parked parent, cancelling a run's steps and its descendants. Every
+ * function here runs on the caller's transaction client, after the caller locked the run's row
+ * ({@link S.lockRun}), and never opens a transaction.
+ */
+import { NotFoundError, type SerializedError } from '../../core/errors.js';
+import { isTerminalRun, type RunStatus } from '../../core/states.js';
+import type {
+  AttemptStatus,
+  CompleteStep,
+  StepRef,
+  TransitionResult,
+  WaitInfo,
+} from '../contract/types.js';
+import { findEvent, waitQuery } from './pg-events.js';
+import { json, toClaimed, type ClaimRow } from './pg-rows.js';
+import * as S from './pg-statements.js';
+import type { Db, FinishedRow, ReadyRow } from './pg-statements.js';
+
+/** Dependents a success made ready, and the finished steps whose edges lead to them. */
+export interface Ready {
+  steps: ReadyRow[];
+  from: string[];
+}
+
+/** `completeStep` inside the caller's transaction (the run's row locked). */
+export async function complete(db: Db, input: CompleteStep): Promise<TransitionResult> {
+  const { runId, key, now } = input;
+  if (input.claim) {
+    const { leaseMs, startedAt } = input.claim;
+    const claimed = await S.claimAhead(
+      db,
+      runId,
+      key,
+      input.attempt,
+      input.workerId,
+      now + leaseMs,
+      startedAt,
+    );
+    if (!claimed) return refused(db, runId);
+  }
+  const held = await S.succeed(db, runId, key, input.attempt, input.workerId, input.output, now);
+  if (!held) return refused(db, runId);
+  await recordAttempt(db, input, 'succeeded', held.started_at, null);
+  if (input.logs) await S.insertLogs(db, input.logs);
+  if (held.kind === 'run') {
+    // The workflow function returned: its output (on the `$run` step) is the run's result.
+    await finishWorkflow(db, runId, now, null);
+    return {
+      applied: true,
+      runStatus: await runStatusOf(db, runId),
+      claimed: [],
+      queuedMore: false,
+    };
+  }
+  const ready = await afterSuccess(db, runId, key, held.parent_key, now);
+  // Something ready means the run has work left; only otherwise is it worth asking.
+  if (ready.steps.length === 0) await finishIfDone(db, runId, now);
+  return release(db, runId, ready, now, input.workerId, input.claimNext);
+}
+
+/**
+ * A step succeeded: count down its dependents and, for a fan-out item, its map step, which
+ * succeeds with its last item and counts down its own dependents the same way. Returns the
+ * dependents now waiting on nothing; they are still `pending` until {@link release}.
+ */
+export async function afterSuccess(
+  db: Db,
+  runId: string,
+  key: string,
+  parentKey: string | null,
+  now: number,
+): Promise<Ready> {
+  const ready: Ready = { steps: [], from: [] };
+  let done = key;
+  let parent = parentKey;
+  for (;;) {
+    let any = false;
+    for (const row of await S.countDownDependents(db, runId, done)) {
+      if (row.waiting_on > 0) continue;
+      ready.steps.push(row);
+      any = true;
+    }
+    if (any) ready.from.push(done);
+    if (parent === null) return ready;
+    const map = await S.countDownMap(db, runId, parent, now);
+    if (map?.status !== 'succeeded') return ready;
+    done = parent;
+    parent = map.parent_key;
+  }
+}
+
+/**
+ * A step failed for good: its downstream is skipped, transitively. For an item, its map step
+ * (if still waiting on its items) fails too, the items not yet started are skipped (their only
+ * consumer failed), and the map step's downstream is skipped.
+ */
+export async function afterFailure(
+  db: Db,
+  runId: string,
+  key: string,
+  parentKey: string | null,
+  error: SerializedError,
+  now: number,
+): Promise<void> {
+  await skipDownstream(db, runId, key, now);
+  let failed = key;
+  let cause = error;
+  let parent = parentKey;
+  while (parent !== null) {
+    const mapError: SerializedError = {
+      name: 'ItemFailed',
+      message: `item ${failed} failed: ${cause.message}`,
+      cause,
+    };
+    const map = await S.failMap(db, runId, parent, json(mapError), now);
+    if (!map) return;
+    await S.skipItems(db, runId, parent, now);
+    await skipDownstream(db, runId, parent, now);
+    failed = parent;
+    cause = mapError;
+    parent = map.parent_key;
+  }
+}
+
+async function skipDownstream(db: Db, runId: string, key: string, now: number): Promise<void> {
+  const todo = [key];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    for (const skipped of await S.skipDependents(db, runId, next, now)) todo.push(skipped.key);
+  }
+}
+
+/** Cancels every unfinished step of a run; running ones held by a worker get an attempt row. */
+export async function cancelUnfinished(
+  db: Db,
+  runId: string,
+  now: number,
+  error: SerializedError,
+): Promise<string[]> {
+  const rows = await S.cancelSteps(db, runId, now);
+  const running = rows.filter((r) => r.status === 'running').sort((a, b) => a.ord - b.ord);
+  // An expanded map step has no owner and no attempt of its own to record.
+  const held = running.filter((r) => r.lease_owner !== null);
+  if (held.length > 0) {
+    await S.insertAttempts(
+      db,
+      held.map(() => runId),
+      held.map((r) => r.key),
+      held.map((r) => r.attempt),
+      'cancelled',
+      held.map((r) => r.lease_owner),
+      held.map((r) => r.started_at ?? now),
+      now,
+      json(error),
+    );
+  }
+  return running.map((r) => r.key);
+}
+
+/** Finishes the run if no step is left to do: failed if any step failed, else succeeded. */
+export async function finishIfDone(db: Db, runId: string, now: number): Promise<void> {
+  if ((await S.anyUnfinished(db, runId)) !== undefined) return;
+  const failed = (await S.failedKeys(db, runId)).map((r) => r.key);
+  if (failed.length > 0) {
+    const error: SerializedError = {
+      name: 'RunFailed',
+      message: `steps failed: ${failed.join(', ')}`,
+    };
+    await wakeParent(db, await S.failRun(db, now, json(error), runId), now);
+  } else {
+    await wakeParent(db, await S.succeedRun(db, now, runId), now);
+  }
+}
+
+/**
+ * A workflow's `$run` step finished: so does the run (failed with `error`, else succeeded),
+ * whatever journal entries it left unfinished.
+ */
+export async function finishWorkflow(
+  db: Db,
+  runId: string,
+  now: number,
+  error: SerializedError | null,
+): Promise<void> {
+  await cancelUnfinished(db, runId, now, {
+    name: 'Cancelled',
+    message: `the workflow ${error ? 'failed' : 'returned'} before this entry finished`,
+  });
+  const finished =
+    error === null
+      ? await S.succeedRun(db, now, runId)
+      : await S.failRun(db, now, json(error), runId);
+  await wakeParent(db, finished, now);
+}
+
+/**
+ * A run just finished: its parent, if parked, wakes to read the result. The parent's row is
+ * locked first (blocking): a parent parking on this child right now commits its park before
+ * the wake-up reads it, or parks after this commits and then sees the child finished (see
+ * `PostgresStore.parkRun`).
+ */
+export async function wakeParent(
+  db: Db,
+  finished: FinishedRow | undefined,
+  now: number,
+): Promise<void> {
+  const parent = finished?.parent_run_id;
+  if (!parent) return;
+  await S.lockRun(db, parent);
+  await S.wakeRun(db, parent, now);
+}
+
+/** Cancels the unfinished runs below `root` (children, their children…); returns their ids. */
+export async function cancelDescendants(
+  db: Db,
+  root: string,
+  now: number,
+  reason: string,
+): Promise<string[]> {
+  const error: SerializedError = {
+    name: 'Cancelled',
+    message: `cancelled with its ancestor run ${root}: ${reason}`,
+  };
+  const text = json(error);
+  const cancelled: string[] = [];
+  // Finished runs are walked too: a finished child may have left a child of its own running.
+  const seen = new Set([root]);
+  const todo = [root];
+  for (let parent = todo.shift(); parent !== undefined; parent = todo.shift()) {
+    for (const { id: child } of await S.childIds(db, parent)) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      todo.push(child);
+      if (!(await S.cancelRun(db, now, text, child))) continue;
+      await cancelUnfinished(db, child, now, error);
+      cancelled.push(child);
+    }
+  }
+  return cancelled;
+}
+
+/**
+ * Whether what a run is about to park for has already happened: its child finished (or is
+ * gone: waking shows the engine, instead of waiting forever), or, given the events already
+ * delivered, an event satisfies its wait. A wake-up that came between the worker's last look
+ * and the park had no parked run to wake; this is what keeps it from being lost.
+ */
+export async function satisfied(
+  db: Db,
+  wait: WaitInfo,
+  exclude: readonly string[] | undefined,
+): Promise<boolean> {
+  switch (wait.kind) {
+    case 'child': {
+      const row = await S.runStatus(db, wait.childRunId);
+      return row === undefined || isTerminalRun(row.status);
+    }
+    case 'event':
+      return exclude !== undefined && (await findEvent(db, waitQuery(wait, exclude))) !== undefined;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Moves the steps a success made ready: up to `claimNext.limit` of them (by priority, then
+ * key: they all became ready now) straight to `running` for the caller, the rest to `queued`.
+ */
+export async function release(
+  db: Db,
+  runId: string,
+  ready: Ready,
+  now: number,
+  workerId: string,
+  claimNext: { limit: number; leaseMs: number } | undefined,
+): Promise<TransitionResult> {
+  const taken: { key: string; row: Omit<ClaimRow, 'run_id' | 'key' | 'kind' | 'definition'> }[] =
+    [];
+  const lease = now + (claimNext?.leaseMs ?? 0);
+  const limit = claimNext?.limit ?? 0;
+  if (limit > 0 && ready.steps.length > 0) {
+    const order =
+      ready.steps.length === 1
+        ? ready.steps
+        : [...ready.steps].sort(
+            (a, b) => b.priority - a.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+          );
+    for (const step of order.slice(0, limit)) {
+      const row = await S.claimReady(db, runId, step.key, workerId, lease, now);
+      if (row) taken.push({ key: step.key, row });
+    }
+  }
+  if (taken.length < ready.steps.length) await S.queueReady(db, runId, ready.from, now);
+  const run = await S.runInfo(db, runId);
+  if (!run) throw new NotFoundError('run', runId);
+  let runStatus = run.status;
+  // The run is running already unless it was waiting (a workflow): spare the no-op update.
+  if (taken.length > 0 && runStatus !== 'running') {
+    if ((await S.startRun(db, now, runId)) > 0) runStatus = 'running';
+  }
+  const claimed = taken.map(({ key, row }) =>
+    toClaimed({ ...row, run_id: runId, key, kind: run.kind, definition: run.definition }, lease),
+  );
+  return { applied: true, runStatus, claimed, queuedMore: ready.steps.length > claimed.length };
+}
+
+/** The attempt row of the caller's attempt, ending now. */
+export async function recordAttempt(
+  db: Db,
+  ref: StepRef & { now: number },
+  status: AttemptStatus,
+  startedAt: number | null,
+  error: string | null,
+): Promise<void> {
+  const { runId, key, attempt, workerId, now } = ref;
+  await S.insertAttempt(db, runId, key, attempt, status, workerId, startedAt ?? now, now, error);
+}
+
+export async function refused(db: Db, runId: string): Promise<TransitionResult> {
+  return {
+    applied: false,
+    runStatus: await runStatusOf(db, runId),
+    claimed: [],
+    queuedMore: false,
+  };
+}
+
+export async function runStatusOf(db: Db, runId: string): Promise<RunStatus> {
+  const row = await S.runStatus(db, runId);
+  if (row === undefined) throw new NotFoundError('run', runId);
+  return row.status;
+}

@@ -1,0 +1,387 @@
+/**
+ * The Postgres store: the shared conformance suite, on a real Postgres (see
+ * test/support/postgres.ts), plus what only Postgres has. This file gets a database of its own;
+ * each test a fresh schema in it, as each SQLite test gets a fresh file.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { encode } from '../../src/core/codec.js';
+import { StoreVersionError } from '../../src/core/errors.js';
+import { describeStoreConformance } from '../../src/store/contract/conformance.js';
+import type { NewRun } from '../../src/store/contract/types.js';
+import { PostgresStore } from '../../src/store/postgres/index.js';
+import { shippedMigrations } from '../../src/store/postgres/pg-migrate.js';
+import { testDatabase } from '../support/postgres.js';
+
+const run = promisify(execFile);
+
+const storeModule = fileURLToPath(new URL('../../src/store/postgres/index.ts', import.meta.url));
+/**
+ * A child process: `migrate` connects (migrating) to a fresh schema per round; `work` claims
+ * and completes until the run is done.
+ */
+const childScript = `
+import { readdirSync, writeFileSync } from 'node:fs';
+import { PostgresStore } from ${JSON.stringify(storeModule)};
+const [mode, url, schema, barrier, me, total] = process.argv.slice(2);
+/** Waits until every process has reached point \`name\`. */
+async function together(name) {
+  writeFileSync(barrier + '/' + name + '.' + me, '');
+  const mine = (f) => f.startsWith(name + '.');
+  while (readdirSync(barrier).filter(mine).length < Number(total)) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+if (mode === 'migrate') {
+  for (let round = 0; round < 4; round++) {
+    await together('round' + round);
+    const store = await PostgresStore.connect(url, { schema: schema + '_' + round });
+    await store.close();
+  }
+  process.exit(0);
+}
+const store = await PostgresStore.connect(url, { schema });
+await together('start');
+const claimed = [];
+const deadline = Date.now() + 20_000;
+while (Date.now() < deadline) {
+  const got = await store.claimSteps({ workerId: me, limit: 2, now: Date.now(), leaseMs: 60_000 });
+  for (const c of got) {
+    claimed.push(c.key);
+    const r = await store.completeStep({ runId: c.runId, key: c.key, attempt: c.attempt, workerId: me, output: '1', now: Date.now() });
+    if (!r.applied) throw new Error('refused ' + c.key);
+  }
+  if (got.length === 0 && (await store.getRun('run_race'))?.status === 'succeeded') break;
+  await new Promise((r) => setTimeout(r, 1));
+}
+await store.close();
+process.stdout.write(JSON.stringify(claimed));
+`;
+
+let database: { url: string; drop: () => Promise<void> };
+beforeAll(async () => {
+  database = await testDatabase(inject('weftPostgresUrl'), 'store');
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+let schemas = 0;
+let lastSchema = '';
+function freshSchema(): string {
+  return (lastSchema = `t${++schemas}`);
+}
+
+describeStoreConformance(
+  'postgres',
+  async () => PostgresStore.connect(database.url, { schema: freshSchema() }),
+  (store) => store.close(),
+  {
+    // A second pool on the same schema: another process, as far as Postgres can tell.
+    openSecond: async () => PostgresStore.connect(database.url, { schema: lastSchema }),
+  },
+);
+
+describe('PostgresStore specifics', () => {
+  const allVersions = shippedMigrations().map((m) => m.version);
+
+  async function query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query<R>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function versions(schema: string): Promise<number[]> {
+    const rows = await query<{ version: number }>(
+      `SELECT version FROM "${schema}".weft_migrations ORDER BY version`,
+    );
+    return rows.map((r) => r.version);
+  }
+
+  it('migrates on connect; migrating again is a no-op', async () => {
+    const schema = freshSchema();
+    const a = await PostgresStore.connect(database.url, { schema });
+    await a.migrate();
+    await a.close();
+    await a.close(); // idempotent
+    const b = await PostgresStore.connect(database.url, { schema });
+    await b.close();
+    expect(await versions(schema)).toEqual(allVersions);
+    expect(a.dialect).toBe('postgres');
+  });
+
+  it('several pools migrating one database at once apply each migration once', async () => {
+    // Several rounds, each on a fresh schema, to give a race many chances to show.
+    for (let round = 0; round < 5; round++) {
+      const schema = freshSchema();
+      const stores = await Promise.all(
+        Array.from({ length: 4 }, () => PostgresStore.connect(database.url, { schema })),
+      );
+      await Promise.all(stores.map((s) => s.close()));
+      expect(await versions(schema)).toEqual(allVersions);
+    }
+  });
+
+  it('refuses a database migrated by a newer Weft', async () => {
+    const schema = freshSchema();
+    await (await PostgresStore.connect(database.url, { schema })).close();
+    await query(
+      `INSERT INTO "${schema}".weft_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+      [999, '0999_future.sql', Date.now()],
+    );
+    const error: unknown = await PostgresStore.connect(database.url, { schema }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreVersionError);
+    expect((error as StoreVersionError).code).toBe('store_ahead');
+    expect((error as Error).message).toMatch(/newer Weft/);
+    expect((error as Error).message).toMatch(/[Uu]pgrade/);
+  });
+
+  it('reads times as numbers', async () => {
+    const store = await PostgresStore.connect(database.url, { schema: freshSchema() });
+    try {
+      const at = Date.UTC(2026, 0, 1);
+      const { run } = await store.createRun(
+        {
+          id: 'run_1',
+          kind: 'pipeline',
+          definition: 'd',
+          input: '{}',
+          outputs: [],
+          trigger: 't',
+          createdAt: at,
+        },
+        [{ key: 'a', node: 'a', dependsOn: [] }],
+      );
+      expect(run.createdAt).toBe(at);
+      const [step] = await store.listSteps('run_1');
+      expect(step?.availableAt).toBe(at);
+      expect(typeof step?.queuedAt).toBe('number');
+    } finally {
+      await store.close();
+    }
+  });
+
+  /**
+   * Runs `count` processes of the child script at once: each waits at a file barrier until all
+   * are loaded, so they really do hit the database together. Returns their stdout.
+   */
+  async function processes(
+    count: number,
+    mode: 'migrate' | 'work',
+    schema: string,
+  ): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-pg-test-'));
+    try {
+      const barrier = join(dir, 'barrier');
+      mkdirSync(barrier);
+      const script = join(dir, 'child.mts');
+      writeFileSync(script, childScript);
+      const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+      const results = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          run(process.execPath, [
+            tsx,
+            script,
+            mode,
+            database.url,
+            schema,
+            barrier,
+            `p${i}`,
+            String(count),
+          ]),
+        ),
+      );
+      return results.map((r) => r.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('processes migrating one fresh database at once all succeed, applying each migration once', async () => {
+    const schema = freshSchema();
+    await processes(4, 'migrate', schema);
+    for (let round = 0; round < 4; round++) {
+      expect(await versions(`${schema}_${round}`)).toEqual(allVersions);
+    }
+  });
+
+  it('processes claiming from one database at once never claim a step twice', async () => {
+    const schema = freshSchema();
+    const store = await PostgresStore.connect(database.url, { schema });
+    try {
+      const roots = Array.from({ length: 60 }, (_, i) => ({
+        key: `r${i}`,
+        node: 'r',
+        dependsOn: [],
+      }));
+      const joins = Array.from({ length: 120 }, (_, i) => ({
+        key: `j${i}`,
+        node: 'j',
+        dependsOn: [`r${i % 60}`, `r${(i * 7 + 1) % 60}`],
+      }));
+      await store.createRun(
+        {
+          id: 'run_race',
+          kind: 'pipeline',
+          definition: 'race',
+          input: '{}',
+          outputs: [],
+          trigger: 'test',
+          createdAt: Date.now(),
+        },
+        [...roots, ...joins],
+      );
+      const outputs = await processes(4, 'work', schema);
+      const claimed = outputs.flatMap((o) => JSON.parse(o) as string[]);
+      expect(claimed).toHaveLength(180);
+      expect(new Set(claimed).size).toBe(180);
+      expect((await store.getRun('run_race'))?.status).toBe('succeeded');
+      const attempts = await store.listAttempts('run_race');
+      expect(attempts).toHaveLength(180);
+      expect(new Set(attempts.map((a) => a.workerId)).size).toBeGreaterThan(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  describe('two pools racing', () => {
+    let a: PostgresStore;
+    let b: PostgresStore;
+    beforeAll(async () => {
+      const schema = freshSchema();
+      a = await PostgresStore.connect(database.url, { schema });
+      b = await PostgresStore.connect(database.url, { schema });
+    });
+    afterAll(async () => {
+      await a.close();
+      await b.close();
+    });
+
+    const T = Date.UTC(2026, 0, 1);
+    let ids = 0;
+    const newRun = (extra: Partial<NewRun> = {}): NewRun => ({
+      id: `race_${String(++ids).padStart(6, '0')}`,
+      kind: 'workflow',
+      definition: 'wf',
+      input: '{}',
+      outputs: [],
+      trigger: 't',
+      createdAt: T,
+      ...extra,
+    });
+    const lease = { leaseMs: 60_000 };
+
+    async function claimedRun(id: string, now: number) {
+      const [c] = await a.claimSteps({ workerId: 'w', limit: 1, now, runId: id, ...lease });
+      expect(c?.key).toBe('$run');
+      return c!;
+    }
+
+    it('completions of one run on two pools at once finish it exactly once', async () => {
+      for (let round = 0; round < 5; round++) {
+        const r = newRun({ kind: 'pipeline', definition: 'p' });
+        const keys = Array.from({ length: 12 }, (_, i) => `s${i}`);
+        await a.createRun(
+          r,
+          keys.map((key) => ({ key, node: key, dependsOn: [] })),
+        );
+        const claimed = await a.claimSteps({
+          workerId: 'w',
+          limit: 100,
+          now: T,
+          runId: r.id,
+          ...lease,
+        });
+        expect(claimed).toHaveLength(keys.length);
+        const results = await Promise.all(
+          claimed.map((c, i) =>
+            (i % 2 ? a : b).completeStep({
+              runId: c.runId,
+              key: c.key,
+              attempt: c.attempt,
+              workerId: 'w',
+              output: '1',
+              now: T + 1,
+            }),
+          ),
+        );
+        expect(results.every((x) => x.applied)).toBe(true);
+        expect((await a.getRun(r.id))?.status).toBe('succeeded');
+        expect(await a.listAttempts(r.id)).toHaveLength(keys.length);
+      }
+    });
+
+    it('a park racing the event it waits for never loses the wake-up', async () => {
+      for (let round = 0; round < 20; round++) {
+        const r = newRun();
+        await a.createRun(r, [{ key: '$run', node: 'wf', dependsOn: [], kind: 'run' }]);
+        const c = await claimedRun(r.id, T);
+        const type = `ping${round}`;
+        await Promise.all([
+          a.parkRun({
+            runId: r.id,
+            workerId: 'w',
+            runAttempt: c.attempt,
+            now: T + 1,
+            wakeAt: null,
+            exclude: [],
+            waitingFor: {
+              kind: 'event',
+              entry: 'e',
+              event: type,
+              key: null,
+              match: null,
+              since: T,
+              until: null,
+            },
+          }),
+          b.sendEvent({ id: `ev_${round}`, type, payload: encode(round), sentAt: T + 1 }),
+        ]);
+        // Whichever committed first, the run is claimable at once.
+        await claimedRun(r.id, T + 2);
+      }
+    });
+
+    it('a park racing its child finishing never loses the wake-up', async () => {
+      for (let round = 0; round < 20; round++) {
+        const parent = newRun();
+        await a.createRun(parent, [{ key: '$run', node: 'wf', dependsOn: [], kind: 'run' }]);
+        const p = await claimedRun(parent.id, T);
+        const child = newRun({ parentRunId: parent.id });
+        await a.createRun(child, [{ key: '$run', node: 'wf', dependsOn: [], kind: 'run' }]);
+        const c = await claimedRun(child.id, T);
+        await Promise.all([
+          a.parkRun({
+            runId: parent.id,
+            workerId: 'w',
+            runAttempt: p.attempt,
+            now: T + 1,
+            wakeAt: null,
+            waitingFor: { kind: 'child', entry: 'c', childRunId: child.id },
+          }),
+          b.completeStep({
+            runId: child.id,
+            key: '$run',
+            attempt: c.attempt,
+            workerId: 'w',
+            output: '1',
+            now: T + 1,
+          }),
+        ]);
+        await claimedRun(parent.id, T + 2);
+      }
+    });
+  });
+});
