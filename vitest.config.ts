@@ -7,7 +7,18 @@ export default defineConfig({
   // import/require itself, per import.
   ssr: { resolve: { conditions: ['weft-source', 'node', 'default'] } },
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    projects: [
+      { extends: true, test: { name: 'weft', include: ['test/**/*.test.ts', 'src/**/*.test.ts'] } },
+      {
+        // The engine integration suites again, on the Postgres store.
+        extends: true,
+        test: {
+          name: 'engine-on-postgres',
+          include: ['test/engine/engine.test.ts', 'test/engine/workflow.test.ts'],
+          env: { WEFT_TEST_BACKEND: 'postgres' },
+        },
+      },
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,25 +1,42 @@
 import { spawnSync } from 'node:child_process';
+import { afterAll, inject } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ManualClock } from '../../src/core/clock.js';
 import { Engine, type EngineEvent, type EngineOptions } from '../../src/engine/index.js';
 import type { Store } from '../../src/store/contract/index.js';
+import { PostgresStore } from '../../src/store/postgres/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { testDatabase } from '../support/postgres.js';
 
-/** A migrated store on a fresh temporary SQLite file, and how to remove it. */
-export async function tempStore(): Promise<{
-  store: Store;
-  path: string;
-  cleanup: () => Promise<void>;
-}> {
+/** Which store the engine suites run on: `WEFT_TEST_BACKEND=postgres`, else SQLite. */
+export const BACKEND: 'sqlite' | 'postgres' =
+  process.env.WEFT_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+let pgDatabase: Promise<{ url: string; drop: () => Promise<void> }> | null = null;
+let schemas = 0;
+
+/**
+ * A migrated store, fresh for the caller, and how to remove it: a temporary SQLite file, or on
+ * Postgres a fresh schema in a database of this test file (dropped when the file is done).
+ */
+export async function tempStore(): Promise<{ store: Store; cleanup: () => Promise<void> }> {
+  if (BACKEND === 'postgres') {
+    if (!pgDatabase) {
+      pgDatabase = testDatabase(inject('weftPostgresUrl'), 'engine');
+      const db = pgDatabase;
+      afterAll(async () => (await db).drop());
+    }
+    const { url } = await pgDatabase;
+    const store = await PostgresStore.connect(url, { schema: `e${++schemas}` });
+    return { store, cleanup: () => store.close() };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'weft-engine-'));
-  const path = join(dir, 'weft.db');
-  const store = SqliteStore.open(path);
+  const store = SqliteStore.open(join(dir, 'weft.db'));
   await store.migrate();
   return {
     store,
-    path,
     cleanup: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
