@@ -18,6 +18,7 @@ import type { NewRun } from '../../src/store/contract/types.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { shippedMigrations } from '../../src/store/postgres/pg-migrate.js';
 import { testDatabase } from '../support/postgres.js';
+import { createRaceRun, expectRaceClaimedOnce } from '../support/claim-race.js';
 
 const run = promisify(execFile);
 
@@ -221,36 +222,9 @@ describe('PostgresStore specifics', () => {
     const schema = freshSchema();
     const store = await PostgresStore.connect(database.url, { schema });
     try {
-      const roots = Array.from({ length: 60 }, (_, i) => ({
-        key: `r${i}`,
-        node: 'r',
-        dependsOn: [],
-      }));
-      const joins = Array.from({ length: 120 }, (_, i) => ({
-        key: `j${i}`,
-        node: 'j',
-        dependsOn: [`r${i % 60}`, `r${(i * 7 + 1) % 60}`],
-      }));
-      await store.createRun(
-        {
-          id: 'run_race',
-          kind: 'pipeline',
-          definition: 'race',
-          input: '{}',
-          outputs: [],
-          trigger: 'test',
-          createdAt: Date.now(),
-        },
-        [...roots, ...joins],
-      );
+      await createRaceRun(store);
       const outputs = await processes(4, 'work', schema);
-      const claimed = outputs.flatMap((o) => JSON.parse(o) as string[]);
-      expect(claimed).toHaveLength(180);
-      expect(new Set(claimed).size).toBe(180);
-      expect((await store.getRun('run_race'))?.status).toBe('succeeded');
-      const attempts = await store.listAttempts('run_race');
-      expect(attempts).toHaveLength(180);
-      expect(new Set(attempts.map((a) => a.workerId)).size).toBeGreaterThan(1);
+      await expectRaceClaimedOnce(store, outputs);
     } finally {
       await store.close();
     }

@@ -17,6 +17,7 @@ import {
   claimCandidatesSql,
   prepareStatements,
 } from '../../src/store/sqlite/sqlite-statements.js';
+import { createRaceRun, expectRaceClaimedOnce } from '../support/claim-race.js';
 
 const run = promisify(execFile);
 
@@ -222,36 +223,9 @@ describe('SqliteStore specifics', () => {
   it('processes claiming from one database at once never claim a step twice', async () => {
     const path = join(freshDir(), 'weft.db');
     const store = SqliteStore.open(path);
-    const roots = Array.from({ length: 60 }, (_, i) => ({
-      key: `r${i}`,
-      node: 'r',
-      dependsOn: [],
-    }));
-    const joins = Array.from({ length: 120 }, (_, i) => ({
-      key: `j${i}`,
-      node: 'j',
-      dependsOn: [`r${i % 60}`, `r${(i * 7 + 1) % 60}`],
-    }));
-    await store.createRun(
-      {
-        id: 'run_race',
-        kind: 'pipeline',
-        definition: 'race',
-        input: '{}',
-        outputs: [],
-        trigger: 'test',
-        createdAt: Date.now(),
-      },
-      [...roots, ...joins],
-    );
+    await createRaceRun(store);
     const outputs = await processes(4, 'work', path);
-    const claimed = outputs.flatMap((o) => JSON.parse(o) as string[]);
-    expect(claimed).toHaveLength(180);
-    expect(new Set(claimed).size).toBe(180);
-    expect((await store.getRun('run_race'))?.status).toBe('succeeded');
-    const attempts = await store.listAttempts('run_race');
-    expect(attempts).toHaveLength(180);
-    expect(new Set(attempts.map((a) => a.workerId)).size).toBeGreaterThan(1);
+    await expectRaceClaimedOnce(store, outputs);
     await store.close();
   });
 
