@@ -297,6 +297,11 @@ export class Engine {
    * Rejects with `RunFailedError` (listing each failed step and its error) or `RunCancelledError`.
    */
   async outputs(runId: string): Promise<Record<string, unknown>> {
+    return (await this.#finished(runId)).outputs;
+  }
+
+  /** A finished run with what it produced (rejects as {@link outputs} describes). */
+  async #finished(runId: string): Promise<{ run: RunRecord; outputs: Record<string, unknown> }> {
     const run = await this.store.getRun(runId);
     if (!run) throw new NotFoundError('run', runId);
     if (run.status === 'failed') {
@@ -315,7 +320,9 @@ export class Engine {
         `run ${runId} is ${run.status}; wait for it to finish first`,
       );
     }
-    if (run.kind === 'workflow') return { result: await this.#workflowResult(runId) };
+    if (run.kind === 'workflow') {
+      return { run, outputs: { result: await this.#workflowResult(runId) } };
+    }
     const definition = this.registry.get(run.definition);
     if (definition.kind !== 'pipeline') {
       throw new WeftError(
@@ -329,7 +336,7 @@ export class Engine {
     const names = run.outputs.length ? run.outputs : definition.spec.defaultOutputs;
     const out: Record<string, unknown> = {};
     for (const name of names) out[name] = await context.value(name);
-    return out;
+    return { run, outputs: out };
   }
 
   /**
@@ -337,9 +344,8 @@ export class Engine {
    * {@link outputs}). Rejects like {@link outputs} for a failed or cancelled run.
    */
   async result(runId: string): Promise<unknown> {
-    const outputs = await this.outputs(runId);
-    const run = await this.store.getRun(runId);
-    return run?.kind === 'workflow' ? outputs.result : outputs;
+    const { run, outputs } = await this.#finished(runId);
+    return run.kind === 'workflow' ? outputs.result : outputs;
   }
 
   async #workflowResult(runId: string): Promise<unknown> {
