@@ -94,6 +94,9 @@ export async function advanceUntil(
   for (let i = 0; i < max; i++) {
     if (await check()) return;
     await clock.advance(stepMs);
+    // Let real I/O land (a Postgres round trip outlasts a microtask flush): manual time must
+    // not run ahead of the store, or leases expire that a real clock would have renewed.
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
   throw new Error('condition never held');
 }
