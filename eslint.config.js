@@ -84,6 +84,11 @@ export default tseslint.config(
     'the engine receives a Store; only the CLI and the server factory pick one',
   ),
   zone(
+    'server',
+    ['sdk', 'cli', 'client', 'testing', 'sqlite', 'postgres'],
+    'the server builds on engine, store/contract and core; the CLI picks its store',
+  ),
+  zone(
     'testing',
     ['server', 'cli', 'client', 'store'],
     'the testing kit builds on engine, sdk and core',

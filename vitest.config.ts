@@ -14,7 +14,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'engine-on-postgres',
-          include: ['test/engine/engine.test.ts', 'test/engine/workflow.test.ts'],
+          include: [
+            'test/engine/engine.test.ts',
+            'test/engine/workflow.test.ts',
+            'test/engine/workers.test.ts',
+          ],
           env: { WEFT_TEST_BACKEND: 'postgres' },
         },
       },

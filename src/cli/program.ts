@@ -7,10 +7,13 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { eventSendCommand, type EventSendFlags } from './commands/event.js';
 import { graphCommand, type GraphFlags } from './commands/graph.js';
+import { migrateCommand, type MigrateFlags } from './commands/migrate.js';
 import { resumeCommand, type ResumeFlags } from './commands/resume.js';
 import { runCommand, type RunFlags } from './commands/run.js';
 import { runsCommand, type RunsFlags } from './commands/runs.js';
+import { DEFAULT_HOST, DEFAULT_PORT, serverCommand, type ServerFlags } from './commands/server.js';
 import { showCommand, type ShowFlags } from './commands/show.js';
+import { WORKER_DEFAULTS, workerCommand, type WorkerFlags } from './commands/worker.js';
 import { DEFAULT_DB } from './open-store.js';
 import { exitCodeOf, isUsageError, oneLine } from './usage-error.js';
 
@@ -34,7 +37,7 @@ const collectList = (value: string, previous: string[] = []): string[] => [
     .filter(Boolean),
 ];
 
-const DB_HELP = `database file (default: $WEFT_DB or ${DEFAULT_DB})`;
+const DB_HELP = `the database: a SQLite file, or a postgres:// URL (default: $WEFT_DB or ${DEFAULT_DB})`;
 
 /** Builds the program; each action reports its exit code through `done`. */
 export function buildProgram(done: (code: number) => void): Command {
@@ -139,6 +142,81 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(async (file: string, name: string | undefined, flags: GraphFlags) =>
       done(await graphCommand(file, name, flags)),
     );
+
+  program
+    .command('server')
+    .description(
+      'serve the HTTP API over a database and, when elected, run its maintenance (loads no user code)',
+    )
+    .option('--db <url>', DB_HELP)
+    .option('-p, --port <port>', `port to listen on; 0 picks a free one (default ${DEFAULT_PORT})`)
+    .option('--host <host>', `address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for all)`)
+    .option(
+      '--token <token>',
+      'require Authorization: Bearer <token> on /api (default: $WEFT_TOKEN, else no auth)',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Any number of servers may share a database: one at a time is elected to requeue',
+        'expired leases and remove dead workers. SIGTERM or SIGINT stops it (exit 0).',
+        '',
+        'Examples:',
+        '  weft server --db postgres://weft:secret@db.internal/weft --host 0.0.0.0 --token "$WEFT_TOKEN"',
+        '  weft server --db .weft/weft.db --port 0',
+      ].join('\n'),
+    )
+    .action(async (flags: ServerFlags) => done(await serverCommand(flags)));
+
+  program
+    .command('worker')
+    .description(
+      'run the steps of <file>’s pipelines and workflows for every run in the database, until stopped',
+    )
+    .argument('<file>', 'TypeScript file exporting the pipelines and workflows this worker runs')
+    .option('--db <url>', DB_HELP)
+    .option(
+      '-c, --concurrency <n>',
+      `most steps running at once (default ${WORKER_DEFAULTS.concurrency})`,
+    )
+    .option(
+      '-l, --labels <labels>',
+      'labels this worker has, comma-separated (repeatable); it runs only steps whose labels it all has',
+      collectList,
+    )
+    .option(
+      '--lease <duration>',
+      `how long a step stays this worker's without a heartbeat (default ${WORKER_DEFAULTS.lease})`,
+    )
+    .option(
+      '--grace <duration>',
+      `on SIGTERM, how long running steps may finish before they are handed back (default ${WORKER_DEFAULTS.grace})`,
+    )
+    .option(
+      '--poll <duration>',
+      `how often an idle worker looks for work (default ${WORKER_DEFAULTS.poll})`,
+    )
+    .option('--name <prefix>', 'the prefix of this worker’s id (default wkr)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The first SIGTERM or SIGINT stops claiming, lets running steps finish within --grace and',
+        'hands back the rest (exit 0); a second one aborts at once (exit 143, or 130 for SIGINT).',
+        '',
+        'Examples:',
+        '  weft worker pipelines.ts --db postgres://weft:secret@db.internal/weft',
+        '  WEFT_DB=postgres://… weft worker pipelines.ts --concurrency 4 --labels gpu,region-eu',
+      ].join('\n'),
+    )
+    .action(async (file: string, flags: WorkerFlags) => done(await workerCommand(file, flags)));
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (every command also does this on open)')
+    .option('--db <url>', DB_HELP)
+    .action(async (flags: MigrateFlags) => done(await migrateCommand(flags)));
 
   const event = program.command('event').description('send events to workflows');
   event

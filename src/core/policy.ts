@@ -29,6 +29,11 @@ export interface PolicyOptions {
   concurrencyKey?: (input: never) => string;
   /** Higher runs first when more is queued than can run. Default 0. */
   priority?: number;
+  /**
+   * Labels a worker must all have to run this (`gpu`, `region-eu`): only workers started with
+   * them take it. Default none: any worker.
+   */
+  labels?: readonly string[];
 }
 
 /** A policy with every default applied and every duration in milliseconds. */
@@ -42,6 +47,8 @@ export interface Policy {
   concurrency: number | null;
   concurrencyKey: ((input: unknown) => string) | null;
   priority: number;
+  /** Sorted, without duplicates. */
+  labels: readonly string[];
 }
 
 export const DEFAULT_POLICY: Policy = Object.freeze({
@@ -54,7 +61,29 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   concurrency: null,
   concurrencyKey: null,
   priority: 0,
+  labels: Object.freeze([]),
 });
+
+const LABEL = /^[A-Za-z0-9_][\w.:-]*$/;
+
+/** Validates worker or work labels: sorted, without duplicates. `owner` names them in errors. */
+export function checkLabels(owner: string, labels: unknown): string[] {
+  if (!Array.isArray(labels)) {
+    throw new ConfigError(
+      'invalid_option',
+      `${owner}: labels must be an array of strings, e.g. ['gpu', 'region-eu']`,
+    );
+  }
+  for (const label of labels) {
+    if (typeof label !== 'string' || !LABEL.test(label)) {
+      throw new ConfigError(
+        'invalid_option',
+        `${owner}: label ${JSON.stringify(label)} is invalid; use letters, digits, '_', '-', '.' or ':'`,
+      );
+    }
+  }
+  return [...new Set(labels as string[])].sort();
+}
 
 function wholeNumber(value: unknown, option: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
@@ -120,6 +149,7 @@ export function resolvePolicy(owner: string, options: PolicyOptions | undefined)
     }
     policy.priority = options.priority;
   }
+  if (options.labels !== undefined) policy.labels = checkLabels(owner, options.labels);
   return policy;
 }
 

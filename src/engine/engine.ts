@@ -27,6 +27,7 @@ import {
 } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { Limiter } from '../core/limiter.js';
+import { checkLabels } from '../core/policy.js';
 import { isTerminalRun, type RunStatus } from '../core/states.js';
 import type { Store } from '../store/contract/store.js';
 import {
@@ -46,6 +47,7 @@ import { isWorkerDead, thisHost } from './worker-identity.js';
 import { runWorkflowStep } from './workflow-runner.js';
 import { planPipelineRun, planWorkflowRun } from './run-plan.js';
 import { GroupCommit } from './group-commit.js';
+import { describeDefinitions } from './describe.js';
 
 export type EngineState = 'created' | 'running' | 'stopping' | 'stopped';
 
@@ -75,6 +77,11 @@ export interface EngineOptions {
    * must not start on other runs it would then abandon when it exits). Default `all`.
    */
   scope?: 'all' | 'own';
+  /**
+   * This worker's labels (`gpu`, `region-eu`): it claims only steps whose required labels
+   * (a task's or workflow's `labels` option) it all has. Default none: unlabelled work only.
+   */
+  labels?: readonly string[];
 }
 
 export interface SubmitOptions {
@@ -99,6 +106,7 @@ export class Engine {
   readonly maxOutputBytes: number | undefined;
   readonly faults: Partial<Record<FaultPoint, FaultHook>>;
   readonly limiter = new Limiter();
+  readonly labels: readonly string[];
 
   #state: EngineState = 'created';
   readonly #workerEnabled: boolean;
@@ -113,6 +121,11 @@ export class Engine {
   readonly #waiters = new Map<string, ((run: RunRecord) => void)[]>();
   readonly #stopController = new AbortController();
   #kicked = false;
+  /** A notification came: runs may have finished elsewhere, so waiters look again. */
+  #notified = false;
+  #unsubscribe: (() => Promise<void>) | null = null;
+  /** While a stop waits for running steps: ends the wait. */
+  #grace: AbortController | null = null;
   #kick: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #heartbeat: Promise<void> | null = null;
@@ -140,6 +153,7 @@ export class Engine {
     this.faults = options.faults ?? {};
     this.#workerEnabled = options.worker ?? true;
     this.#scope = options.scope ?? 'all';
+    this.labels = checkLabels('engine', options.labels ?? []);
     this.#commits = new GroupCommit(
       this.store,
       () => this.#active.size,
@@ -147,7 +161,7 @@ export class Engine {
         // The batch's held steps are done: their slots are free for what the batch made ready.
         const free = this.concurrency - this.#active.size + held;
         return free > 0 && this.#state === 'running'
-          ? { limit: free, leaseMs: this.leaseMs }
+          ? { limit: free, leaseMs: this.leaseMs, labels: this.labels }
           : null;
       },
     );
@@ -183,11 +197,33 @@ export class Engine {
       throw new ConfigError('invalid_state', `engine cannot start: it is ${this.#state}`);
     }
     this.#state = 'running';
-    if (!this.#workerEnabled) return;
+    if (!this.#workerEnabled) {
+      // A client only submits and waits: it hears of runs finishing elsewhere (notifications,
+      // and a poll while it waits on any).
+      this.#unsubscribe = await this.store.subscribe(() => this.#wake());
+      this.#loop = this.#runWaitLoop();
+      return;
+    }
     await this.#registerWorker();
+    await this.store.registerDefinitions(describeDefinitions(this.registry, this.clock.now()));
+    // Other processes' work and finished runs wake this one at once (Postgres); polling stays
+    // the fallback.
+    this.#unsubscribe = await this.store.subscribe(() => {
+      this.#notified = true;
+      this.#wake();
+    });
     await this.recoverDeadWorkers();
     this.#loop = this.#runLoop();
     this.#heartbeat = this.#runHeartbeat();
+  }
+
+  /**
+   * Ends a {@link stop}'s grace period now: steps still running are aborted and handed back to
+   * the queue (a second SIGTERM to a worker). Before any stop, stops with no grace.
+   */
+  async abort(): Promise<void> {
+    if (this.#state === 'running') return this.stop({ graceMs: 0 });
+    this.#grace?.abort();
   }
 
   /**
@@ -206,16 +242,20 @@ export class Engine {
     if (this.#active.size > 0) {
       const drained = new Promise<void>((resolve) => (this.#settled = resolve));
       const grace = new AbortController();
+      this.#grace = grace;
       await Promise.race([
         drained,
         systemClock.sleep(options.graceMs ?? 10_000, grace.signal).catch(() => undefined),
       ]);
       grace.abort();
+      this.#grace = null;
       for (const a of this.#active.values())
         a.controller.abort(new CancelledError('worker shutdown'));
     }
     this.#stopController.abort();
     await this.#heartbeat?.catch(() => undefined);
+    await this.#unsubscribe?.().catch(() => undefined);
+    this.#unsubscribe = null;
     if (this.#workerEnabled) {
       // Whatever an aborted step still held goes back to the queue now, not at lease expiry.
       await this.store.requeueExpired(this.clock.now(), [this.workerId]);
@@ -450,11 +490,44 @@ export class Engine {
     }
   }
 
+  /** A client engine's loop: settles waiters of runs other processes finish. */
+  async #runWaitLoop(): Promise<void> {
+    while (this.#state === 'running') {
+      this.#kicked = false;
+      if (this.#waiters.size > 0) {
+        try {
+          await this.#checkWaiters();
+        } catch (error) {
+          this.#reportLoopError(error);
+        }
+      }
+      if (this.#kicked || this.#state !== 'running') continue;
+      const timer = new AbortController();
+      await Promise.race([
+        new Promise<void>((resolve) => (this.#kick = resolve)),
+        this.clock.sleep(this.pollMs, timer.signal).catch(() => undefined),
+      ]);
+      timer.abort();
+      this.#kick = null;
+    }
+  }
+
   async #runLoop(): Promise<void> {
     while (this.#state === 'running') {
       // Read each time: `submit` registers definitions it meets (a workflow's child runs).
       const definitions = this.registry.names();
       this.#kicked = false;
+      if (this.#notified) {
+        // Another process may have finished a run this one waits on.
+        this.#notified = false;
+        if (this.#waiters.size > 0) {
+          try {
+            await this.#checkWaiters();
+          } catch (error) {
+            this.#reportLoopError(error);
+          }
+        }
+      }
       const free = this.concurrency - this.#active.size;
       let claimed: ClaimedStep[] = [];
       if (free > 0) {
@@ -477,6 +550,7 @@ export class Engine {
       now: this.clock.now(),
       leaseMs: this.leaseMs,
       definitions,
+      labels: this.labels,
     };
     if (this.#scope === 'all') return this.store.claimSteps({ ...base, limit });
     const claimed: ClaimedStep[] = [];
@@ -509,7 +583,13 @@ export class Engine {
     ]);
     timer.abort();
     this.#kick = null;
-    if (timedOut) await this.#checkWaiters();
+    if (timedOut) {
+      try {
+        await this.#checkWaiters();
+      } catch (error) {
+        this.#reportLoopError(error);
+      }
+    }
   }
 
   async #runHeartbeat(): Promise<void> {
@@ -530,14 +610,14 @@ export class Engine {
   }
 
   async #beat(): Promise<void> {
-    const now = this.clock.now();
     await this.#registerWorker();
     const held = [...this.#active.values()].filter((a) => a.leased);
     if (held.length) {
+      // Times read just before each call: a call may have waited out a database outage.
       const lost = await this.store.renewLeases(
         this.workerId,
         held.map((a) => ({ runId: a.claimed.runId, key: a.claimed.key })),
-        now + this.leaseMs,
+        this.clock.now() + this.leaseMs,
       );
       for (const l of lost) {
         this.#active
@@ -546,7 +626,7 @@ export class Engine {
       }
     }
     for (const a of this.#active.values()) await a.flushLogs();
-    if ((await this.store.requeueExpired(now)) > 0) this.#wake();
+    if ((await this.store.requeueExpired(this.clock.now())) > 0) this.#wake();
     await this.recoverDeadWorkers();
   }
 
@@ -559,6 +639,7 @@ export class Engine {
       startedAt: now,
       heartbeatAt: now,
       definitions: this.registry.names(),
+      labels: [...this.labels],
     });
   }
 
@@ -601,7 +682,7 @@ export class Engine {
         this.#seen(claimed.runId, claimed.definition);
         result = await runWorkflowStep(this, active, definition);
       } else {
-        result = await runPipelineStep(this, await this.#context(claimed.runId), active);
+        result = await runPipelineStep(this, await this.#context(claimed), active);
       }
       if (!result) return false;
       this.afterTransition(claimed.runId, result);
@@ -630,18 +711,23 @@ export class Engine {
     this.emit({ type: 'run', runId, definition, status: 'running', at: this.clock.now() });
   }
 
-  async #context(runId: string): Promise<RunContext> {
+  async #context(claimed: ClaimedStep): Promise<RunContext> {
+    const runId = claimed.runId;
     let context = this.#contexts.get(runId);
     if (context) return context;
-    const run = await this.store.getRun(runId);
-    if (!run) throw new NotFoundError('run', runId);
-    const definition = this.registry.get(run.definition);
-    if (definition.kind !== 'pipeline') {
-      throw new WeftError('definition_mismatch', `${run.definition} is not a pipeline here`);
+    let input = claimed.input;
+    if (input === undefined) {
+      const run = await this.store.getRun(runId);
+      if (!run) throw new NotFoundError('run', runId);
+      input = run.input;
     }
-    context = new RunContext(this.store, run, definition.spec);
+    const definition = this.registry.get(claimed.definition);
+    if (definition.kind !== 'pipeline') {
+      throw new WeftError('definition_mismatch', `${claimed.definition} is not a pipeline here`);
+    }
+    context = new RunContext(this.store, { id: runId, input }, definition.spec);
     this.#contexts.set(runId, context);
-    this.#seen(runId, run.definition);
+    this.#seen(runId, claimed.definition);
     return context;
   }
 
@@ -660,9 +746,12 @@ export class Engine {
     const waiters = this.#waiters.get(runId);
     if (waiters) {
       this.#waiters.delete(runId);
-      void this.store.getRun(runId).then((run) => {
-        if (run) for (const w of waiters) w(run);
-      });
+      void this.store.getRun(runId).then(
+        (run) => {
+          if (run) for (const w of waiters) w(run);
+        },
+        (error: unknown) => this.#reportLoopError(error),
+      );
     }
   }
 

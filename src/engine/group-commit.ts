@@ -3,9 +3,15 @@
  * items, parallel branches) are recorded in ONE transaction; a lone result (a chain) is
  * recorded at once, with no added latency. The last completion of a batch claims the work the
  * batch made ready, up to the slots the batch frees.
+ *
+ * At most {@link MAX_IN_FLIGHT} batches are being committed at once: results that arrive
+ * meanwhile wait for one to finish and go together in the next, so the slower the store, the
+ * larger its batches (a network round trip costs what a row costs many times over).
  */
 import type { Store } from '../store/contract/store.js';
 import type { CompleteStep, TransitionResult } from '../store/contract/types.js';
+
+const MAX_IN_FLIGHT = 2;
 
 interface Pending {
   input: CompleteStep;
@@ -19,6 +25,7 @@ export class GroupCommit {
   readonly #claimBudget: (batchSize: number) => { limit: number; leaseMs: number } | null;
   #queue: Pending[] = [];
   #scheduled = false;
+  #inFlight = 0;
 
   /**
    * @param running how many steps this worker runs now (1 or less: the result is alone)
@@ -50,7 +57,9 @@ export class GroupCommit {
           ),
       ),
     );
-    if (wasEmpty && this.#running() <= 1) {
+    if (this.#inFlight >= MAX_IN_FLIGHT) {
+      // A commit that finishes flushes what queued meanwhile.
+    } else if (wasEmpty && this.#running() <= 1) {
       void this.#flush();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -63,8 +72,10 @@ export class GroupCommit {
   }
 
   async #flush(): Promise<void> {
+    if (this.#inFlight >= MAX_IN_FLIGHT) return;
     const batch = this.#queue.splice(0);
     if (batch.length === 0) return;
+    this.#inFlight++;
     const inputs = batch.map((b) => b.input);
     // Only steps this worker held free a slot; steps run ahead never took one.
     const claimNext = this.#claimBudget(inputs.filter((i) => !i.claim).length);
@@ -77,6 +88,15 @@ export class GroupCommit {
       results.forEach((r, i) => batch[i]!.resolve(r));
     } catch (error) {
       for (const b of batch) b.reject(error);
+    } finally {
+      this.#inFlight--;
+      if (this.#queue.length > 0 && !this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#scheduled = false;
+          void this.#flush();
+        });
+      }
     }
   }
 }

@@ -27,7 +27,7 @@ export class RunContext {
   readonly #values = new Map<string, unknown>();
   readonly #fanouts = new Map<string, FanOut>();
 
-  constructor(store: Store, run: RunRecord, spec: PipelineSpec) {
+  constructor(store: Store, run: Pick<RunRecord, 'id' | 'input'>, spec: PipelineSpec) {
     this.#store = store;
     this.runId = run.id;
     this.spec = spec;
@@ -44,9 +44,12 @@ export class RunContext {
   /**
    * The one node that can run right after `node` in this process, before anything is
    * committed: `node`'s only dependent in this run, a plain node (no fan-out, no concurrency
-   * limit) never attempted before, all of whose inputs are known here. Null otherwise.
+   * limit) never attempted before, all of whose inputs are known here, that a worker with
+   * `labels` may run. Null otherwise.
    */
-  async soleSuccessor(node: NodeSpec): Promise<NodeSpec | null> {
+  async soleSuccessor(node: NodeSpec, labels: readonly string[]): Promise<NodeSpec | null> {
+    // A last node has no successor: spare reading the run's steps.
+    if ((this.spec.dependents.get(node.name) ?? []).length === 0) return null;
     this.#steps ??= new Map(
       (await this.#store.listSteps(this.runId))
         .filter((s) => s.parentKey === null)
@@ -57,6 +60,7 @@ export class RunContext {
     if (next.length !== 1) return null;
     const candidate = this.spec.nodes.get(next[0]!)!;
     if (candidate.kind !== 'node' || candidate.policy.concurrency !== null) return null;
+    if (!candidate.policy.labels.every((l) => labels.includes(l))) return null;
     if (steps.get(candidate.name)!.attempt !== 0 || this.#ranAhead.has(candidate.name)) return null;
     for (const up of upstreamOf(candidate)) {
       if (!this.#values.has(up) && !this.spec.paramNames.includes(up)) return null;

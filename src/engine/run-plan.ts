@@ -43,6 +43,7 @@ export function planPipelineRun(
       node: name,
       dependsOn: upstreamOf(node).filter((u) => known.has(u)),
       priority: priority + node.policy.priority,
+      ...(node.policy.labels.length ? { labels: [...node.policy.labels] } : {}),
     });
   }
   return { input, steps };
@@ -65,7 +66,14 @@ export function planWorkflowRun(
     options.params,
   );
   const steps: NewStep[] = [
-    { key: WORKFLOW_STEP_KEY, node: definition.name, dependsOn: [], kind: 'run', priority },
+    {
+      key: WORKFLOW_STEP_KEY,
+      node: definition.name,
+      dependsOn: [],
+      kind: 'run',
+      priority,
+      ...(definition.policy.labels.length ? { labels: [...definition.policy.labels] } : {}),
+    },
   ];
   return { input, steps };
 }

@@ -122,16 +122,25 @@ export async function runPipelineStep(
   let output: unknown;
   const slot = concurrencySlot(context.spec.name, node, node.kind === 'map' ? item : input);
   let release: (() => void) | null = null;
+  /** The global concurrency slot this attempt holds, freed by recording its outcome. */
+  let held: string | undefined;
   try {
     if (handedOver) {
       output = await handedOver.outcome;
     } else {
-      if (slot !== null)
-        release = await engine.limiter.acquire(
-          slot,
-          node.policy.concurrency!,
-          active.controller.signal,
-        );
+      if (slot !== null) {
+        // This process's limiter first (free), then the limit across every worker (a store
+        // transaction): a step whose slot is full everywhere goes back to the queue, instead
+        // of holding a worker's capacity while it waits.
+        const limit = node.policy.concurrency!;
+        release = await engine.limiter.acquire(slot, limit, active.controller.signal);
+        const now = engine.clock.now();
+        if (!(await engine.store.acquireSlot({ ...ref, slot, limit, now }))) {
+          release();
+          return defer(engine, active, slot);
+        }
+        held = slot;
+      }
       await fault(engine, 'beforeAttempt', c);
       const r = startAttempt(
         engine,
@@ -148,7 +157,7 @@ export async function runPipelineStep(
     }
   } catch (error) {
     release?.();
-    return fail(engine, active, error, node);
+    return fail(engine, active, error, node, held);
   }
   release?.();
 
@@ -156,11 +165,17 @@ export async function runPipelineStep(
   try {
     encoded = engine.encodeOutput(output, `output of ${c.key}`);
   } catch (error) {
-    return fail(engine, active, error, node);
+    return fail(engine, active, error, node, held);
   }
   await fault(engine, 'beforeCommit', c);
   const batch: Omit<CompleteStep, 'claimNext'>[] = [
-    { ...ref, output: encoded, now: engine.clock.now(), logs: active.logs.splice(0) },
+    {
+      ...ref,
+      output: encoded,
+      now: engine.clock.now(),
+      logs: active.logs.splice(0),
+      ...(held !== undefined ? { slot: held } : {}),
+    },
   ];
   if (c.parentKey === null) {
     context.remember(node.name, output);
@@ -226,7 +241,7 @@ async function runAhead(
   active.controller.signal.addEventListener('abort', abort, { once: true });
   try {
     while (batch.length < RUN_AHEAD_STEPS && performance.now() - began < RUN_AHEAD_MS) {
-      const next = await context.soleSuccessor(current);
+      const next = await context.soleSuccessor(current, engine.labels);
       if (!next) return;
       const startedAt = engine.clock.now();
       const logs: NewLog[] = [];
@@ -346,6 +361,7 @@ async function fail(
   active: ActiveStep,
   error: unknown,
   node: NodeSpec | null,
+  slot?: string,
 ): Promise<TransitionResult> {
   const c = active.claimed;
   const cancelled = active.controller.signal.aborted;
@@ -369,6 +385,7 @@ async function fail(
     retryAt,
     failFast: failFastOf(engine, c.definition),
     logs: active.logs.splice(0),
+    ...(slot !== undefined ? { slot } : {}),
   });
   if (result.applied) {
     engine.emit({
@@ -389,6 +406,40 @@ async function fail(
     });
   }
   return result;
+}
+
+/**
+ * How long a step deferred for a full concurrency slot waits at most before it looks again: a
+ * step that frees the slot wakes one deferred step at once, but a holder that dies frees it
+ * without waking anyone.
+ */
+const SLOT_RETRY_MS = 1000;
+
+/** The step's slot is full on every worker: hand it back to the queue, as if never claimed. */
+async function defer(engine: Engine, active: ActiveStep, slot: string): Promise<null> {
+  const c = active.claimed;
+  const now = engine.clock.now();
+  const { applied } = await engine.store.deferStep({
+    runId: c.runId,
+    key: c.key,
+    attempt: c.attempt,
+    workerId: engine.workerId,
+    slot,
+    now,
+    retryAt: now + SLOT_RETRY_MS,
+  });
+  if (applied) {
+    engine.emit({
+      type: 'step',
+      runId: c.runId,
+      step: c.key,
+      node: c.node,
+      status: 'queued',
+      attempt: c.attempt - 1,
+      at: now,
+    });
+  }
+  return null;
 }
 
 function failFastOf(engine: Engine, definition: string): boolean {

@@ -109,6 +109,8 @@ export interface WorkflowOptions<S extends z.ZodType> {
   retries?: PolicyOptions['retries'];
   /** Time allowed for the whole run, sleeps and waits included. */
   timeout?: Duration;
+  /** Labels a worker must all have to run this workflow (see the task option). */
+  labels?: readonly string[];
   description?: string;
 }
 
@@ -148,6 +150,7 @@ export function workflow<R, S extends z.ZodType = never>(
   const policy = resolvePolicy(`workflow ${name}`, {
     retries: options.retries,
     timeout: options.timeout,
+    labels: options.labels,
   });
   return {
     kind: 'workflow',

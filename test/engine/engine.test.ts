@@ -210,7 +210,8 @@ describe('durable pipeline runs on SQLite', () => {
       const track = async <T>(value: T): Promise<T> => {
         g.now++;
         g.max = Math.max(g.max, g.now);
-        await new Promise((r) => setTimeout(r, 2));
+        // Long enough for two steps to overlap even when each takes a global slot first.
+        await new Promise((r) => setTimeout(r, 15));
         g.now--;
         return value;
       };

@@ -249,11 +249,15 @@ describe('SqliteStore specifics', () => {
       expect(plan(statements.countDownDependents.source)).toMatch(
         /SEARCH e USING PRIMARY KEY .*SEARCH steps USING INDEX sqlite_autoindex_steps_1 \(run_id=\? AND key=\?\)/,
       );
-      for (const definitions of [false, true]) {
-        const all = plan(claimCandidatesSql({ runId: false, definitions }));
+      for (const [definitions, labels] of [
+        [false, false],
+        [true, false],
+        [true, true],
+      ] as const) {
+        const all = plan(claimCandidatesSql({ runId: false, definitions, labels }));
         expect(all).toContain('SCAN s USING INDEX steps_claim');
         expect(all).not.toContain('TEMP B-TREE');
-        const one = plan(claimCandidatesSql({ runId: true, definitions }));
+        const one = plan(claimCandidatesSql({ runId: true, definitions, labels }));
         expect(one).toContain('USING INDEX steps_claim_run');
         expect(one).not.toContain('TEMP B-TREE');
       }

@@ -14,6 +14,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StepStatus } from '../../core/states.js';
 import { LEASE, T0, W, done, failed, newRun, step } from './conformance-fixtures.js';
+import { describeDistributedConformance } from './conformance-distributed.js';
 import { describeWorkflowConformance } from './conformance-workflows.js';
 import type { Store } from './store.js';
 import type { ClaimedStep, CompleteStep, NewRun, NewStep } from './types.js';
@@ -288,6 +289,7 @@ export function describeStoreConformance(
           kind: 'pipeline',
           definition: 'etl',
           leaseExpiresAt: now + LEASE,
+          input: '{"day":"2026-01-01"}',
         });
         expect(await stepOf(r3, 'z')).toMatchObject({
           status: 'running',
@@ -1172,6 +1174,7 @@ export function describeStoreConformance(
           startedAt: T0,
           heartbeatAt: T0,
           definitions: ['etl'],
+          labels: [],
         };
         const w2 = {
           id: 'w2',
@@ -1180,11 +1183,17 @@ export function describeStoreConformance(
           startedAt: T0 + 1,
           heartbeatAt: T0 + 1,
           definitions: [],
+          labels: ['gpu', 'region-eu'],
         };
         await store.upsertWorker(w1);
         await store.upsertWorker(w2);
         expect(await store.listWorkers()).toEqual([w1, w2]);
-        const beat = { ...w1, heartbeatAt: T0 + 5000, definitions: ['etl', 'other'] };
+        const beat = {
+          ...w1,
+          heartbeatAt: T0 + 5000,
+          definitions: ['etl', 'other'],
+          labels: ['gpu'],
+        };
         await store.upsertWorker(beat);
         expect(await store.listWorkers()).toEqual([beat, w2]);
         await store.removeWorker('w1');
@@ -1196,6 +1205,10 @@ export function describeStoreConformance(
     // Workflows --------------------------------------------------------------------------------
 
     describeWorkflowConformance(() => store);
+
+    // Many workers -----------------------------------------------------------------------------
+
+    describeDistributedConformance(() => store, options.openSecond);
 
     // Two stores -------------------------------------------------------------------------------
 

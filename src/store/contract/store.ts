@@ -9,7 +9,11 @@
  */
 import type {
   AttemptRecord,
+  AcquireSlot,
   ClaimOptions,
+  DefinitionRecord,
+  DeferStep,
+  Leadership,
   ClaimedStep,
   CompleteStep,
   EventQuery,
@@ -139,6 +143,38 @@ export interface Store {
   upsertWorker(worker: WorkerRecord): Promise<void>;
   listWorkers(): Promise<WorkerRecord[]>;
   removeWorker(id: string): Promise<void>;
+
+  /** Inserts or replaces definitions (by name), as a worker registers what it can run. */
+  registerDefinitions(definitions: readonly DefinitionRecord[]): Promise<void>;
+  /** By name. */
+  listDefinitions(): Promise<DefinitionRecord[]>;
+
+  // Coordination ---------------------------------------------------------------------------
+
+  /**
+   * Takes a global concurrency slot for a running step: true when fewer than `limit` running
+   * steps hold `slot`, false when it is full. A step holds its slot while it stays `running`
+   * at that attempt: finishing, failing, being requeued or cancelled frees it, whatever the
+   * worker does. Fenced: false when the worker no longer holds the step at `attempt`.
+   */
+  acquireSlot(input: AcquireSlot): Promise<boolean>;
+  /**
+   * Puts a claimed step whose slot is full back in the queue as if it had not been claimed
+   * (its attempt count goes back down; no attempt row), available at `retryAt`, or as soon as
+   * a step holding `slot` stops running. Fenced like `completeStep`.
+   */
+  deferStep(input: DeferStep): Promise<{ applied: boolean }>;
+  /**
+   * Tries to become the one holder of `name` across every process on this store; null when
+   * another holds it. Postgres holds it with a session advisory lock (released if the process
+   * or its connection dies); SQLite with a row renewed while held.
+   */
+  lead(name: string, holder: string): Promise<Leadership | null>;
+  /**
+   * Calls `listener` when other processes may have queued work (Postgres: LISTEN/NOTIFY),
+   * best effort: a worker still polls. Returns the function that stops listening.
+   */
+  subscribe(listener: () => void): Promise<() => Promise<void>>;
 
   // Workflows ------------------------------------------------------------------------------
   //

@@ -169,6 +169,51 @@ export interface WorkerRecord {
   heartbeatAt: number;
   /** Definitions this worker can run. */
   definitions: string[];
+  /** The worker's labels: it takes steps whose required labels it all has. */
+  labels: string[];
+}
+
+/**
+ * What a worker registered about a definition it can run, so that servers and the UI can show
+ * and describe it without loading user code.
+ */
+export interface DefinitionRecord {
+  name: string;
+  kind: RunKind;
+  /** JSON: a pipeline's nodes and their dependencies, or a workflow's description. */
+  graph: unknown;
+  /** JSON Schema of the params / input, or null when it has none. */
+  inputSchema: unknown;
+  /** Hash of the definition's code: workers with different code show up as different hashes. */
+  codeHash: string;
+  /** Labels a worker needs to run it (the union over its nodes for a pipeline). */
+  labels: string[];
+  /** When a worker last registered it. */
+  registeredAt: number;
+}
+
+/** Leadership of a name across processes (the scheduler, the reaper): one holder at a time. */
+export interface Leadership {
+  /** Aborted when leadership is lost (the connection holding it broke). */
+  readonly lost: AbortSignal;
+  /** Gives leadership up. */
+  release(): Promise<void>;
+}
+
+/** A global concurrency slot a running step asks for (see `Store.acquireSlot`). */
+export interface AcquireSlot extends StepRef {
+  /** The slot: `task:<name>` or `task:<name>:<key>`; steps sharing it share its limit. */
+  slot: string;
+  limit: number;
+  now: number;
+}
+
+/** A claimed step that cannot start yet (its slot is full) goes back to the queue. */
+export interface DeferStep extends StepRef {
+  slot: string;
+  now: number;
+  /** Look again at this time at the latest (a freed slot wakes it earlier). */
+  retryAt: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,6 +243,8 @@ export interface NewStep {
   kind?: StepKind;
   /** Pre-set value (an override): inserted `succeeded` with `origin: 'override'`. */
   override?: Encoded;
+  /** Labels a worker must all have to claim this step. */
+  labels?: string[];
 }
 
 export interface NewLog {
@@ -220,6 +267,8 @@ export interface ClaimedStep {
   kind: RunKind;
   definition: string;
   leaseExpiresAt: number;
+  /** The run's input, when the claim read it (`claimSteps` does): spares reading the run. */
+  input?: Encoded;
 }
 
 export interface ClaimOptions {
@@ -232,6 +281,8 @@ export interface ClaimOptions {
   definitions?: readonly string[];
   /** Only steps of this run. */
   runId?: string;
+  /** The worker's labels: steps that require a label it lacks are left to others. */
+  labels?: readonly string[];
 }
 
 export interface StepRef {
@@ -247,7 +298,7 @@ export interface CompleteStep extends StepRef {
   now: number;
   logs?: NewLog[];
   /** Also claim up to this many of the steps this completion makes ready. */
-  claimNext?: { limit: number; leaseMs: number };
+  claimNext?: { limit: number; leaseMs: number; labels?: readonly string[] };
   /**
    * The worker ran this step ahead of holding it (the next node of a chain, run on in memory
    * and committed in the same batch as its predecessor): claim it first — it must be `queued`
@@ -255,6 +306,8 @@ export interface CompleteStep extends StepRef {
    * its result. `startedAt` is when its work began.
    */
   claim?: { leaseMs: number; startedAt: number };
+  /** The global concurrency slot the step held: one step deferred for it becomes available. */
+  slot?: string;
 }
 
 export interface FailStep extends StepRef {
@@ -265,6 +318,8 @@ export interface FailStep extends StepRef {
   /** On a final failure, cancel every other unfinished step of the run. */
   failFast: boolean;
   logs?: NewLog[];
+  /** The global concurrency slot the step held: one step deferred for it becomes available. */
+  slot?: string;
 }
 
 export interface ExpandStep extends StepRef {

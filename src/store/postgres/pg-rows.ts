@@ -10,6 +10,7 @@ import type {
   AttemptRecord,
   AttemptStatus,
   ClaimedStep,
+  DefinitionRecord,
   EventRecord,
   LogRecord,
   RunKind,
@@ -100,6 +101,17 @@ export interface WorkerRow {
   started_at: number;
   heartbeat_at: number;
   definitions: string[];
+  labels: string[];
+}
+
+export interface DefinitionRow {
+  name: string;
+  kind: RunKind;
+  graph: unknown;
+  input_schema: unknown;
+  code_hash: string;
+  labels: string[];
+  registered_at: number;
 }
 
 /** What a claim reads of a step and its run. */
@@ -210,6 +222,19 @@ export function toWorker(row: WorkerRow): WorkerRecord {
     startedAt: row.started_at,
     heartbeatAt: row.heartbeat_at,
     definitions: row.definitions,
+    labels: row.labels,
+  };
+}
+
+export function toDefinition(row: DefinitionRow): DefinitionRecord {
+  return {
+    name: row.name,
+    kind: row.kind,
+    graph: row.graph,
+    inputSchema: row.input_schema,
+    codeHash: row.code_hash,
+    labels: row.labels,
+    registeredAt: row.registered_at,
   };
 }
 

@@ -28,6 +28,7 @@ import type {
   RunRow,
   StepRow,
   WorkerRow,
+  DefinitionRow,
 } from './pg-rows.js';
 
 /** What the statements run on: a pool client inside the caller's transaction (or the pool). */
@@ -59,6 +60,7 @@ export interface ReadyRow {
   key: string;
   waiting_on: number;
   priority: number;
+  labels: string[] | null;
 }
 export interface HeldRow {
   started_at: number | null;
@@ -194,12 +196,15 @@ export const insertSteps = exec<
     string[],
     (number | null)[],
     (number | null)[],
+    (string | null)[],
   ]
 >(
-  `INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at)
-   SELECT $1, s.key, s.node, s.kind, s.status, s.output, s.waiting_on, $8, s.priority, s.origin, s.queued_at, s.finished_at
-   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $9::int[], $10::text[], $11::bigint[], $12::bigint[])
-     WITH ORDINALITY AS s(key, node, kind, status, output, waiting_on, priority, origin, queued_at, finished_at, n)
+  // Labels travel comma-joined (a label has no comma): unnest cannot take an array of arrays.
+  `INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at, labels)
+   SELECT $1, s.key, s.node, s.kind, s.status, s.output, s.waiting_on, $8, s.priority, s.origin, s.queued_at, s.finished_at,
+     string_to_array(s.labels, ',')
+   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $9::int[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])
+     WITH ORDINALITY AS s(key, node, kind, status, output, waiting_on, priority, origin, queued_at, finished_at, labels, n)
    ORDER BY s.n`,
 );
 export const insertEdges = exec<[string, string[], string[]]>(
@@ -208,9 +213,11 @@ export const insertEdges = exec<[string, string[], string[]]>(
    ON CONFLICT DO NOTHING`,
 );
 /** A map step's items, queued, in item order. */
-export const insertItems = exec<[string, string[], string, string, number, number]>(
-  `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at)
-   SELECT $1, i.key, $3, $4, (i.n - 1)::int, 'queued', $5, $6, $5
+export const insertItems = exec<
+  [string, string[], string, string, number, number, string[] | null]
+>(
+  `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at, labels)
+   SELECT $1, i.key, $3, $4, (i.n - 1)::int, 'queued', $5, $6, $5, $7::text[]
    FROM unnest($2::text[]) WITH ORDINALITY AS i(key, n) ORDER BY i.n`,
 );
 export const outputs = stmt<[string, string[]], { key: string; output: string | null }>(
@@ -223,7 +230,7 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
 /**
  * Claims up to `limit` claimable queued steps, best first, in one statement: the CTE picks and
  * locks them, the UPDATE takes them. Parameters, in order: worker, lease end, now, limit, then
- * [runId], [definitions] as the filters say.
+ * [runId], [definitions], [worker labels] as the filters say.
  *
  * `FOR UPDATE OF s SKIP LOCKED`: workers claiming at once each take different steps instead of
  * queueing behind one another's row locks, and a step a transition of its run is moving right
@@ -231,7 +238,11 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
  * read, not locked, so claims never wait on a transition of the run. A skipped row is re-read
  * by the UPDATE's status check, so a step claimed meanwhile is never claimed twice.
  */
-export function claimQueuedSql(filters: { runId: boolean; definitions: boolean }): string {
+export function claimQueuedSql(filters: {
+  runId: boolean;
+  definitions: boolean;
+  labels: boolean;
+}): string {
   const where = [`s.status = 'queued'`, `s.${CLAIMABLE}`, 's.available_at <= $3'];
   // Parameters $1-$4 are fixed; the filters' follow in order.
   const next = (
@@ -240,8 +251,12 @@ export function claimQueuedSql(filters: { runId: boolean; definitions: boolean }
   )(4);
   if (filters.runId) where.push(`s.run_id = ${next()}`);
   if (filters.definitions) where.push(`r.definition = ANY(${next()}::text[])`);
+  // A step with labels goes only to a worker that has them all.
+  where.push(
+    filters.labels ? `(s.labels IS NULL OR s.labels <@ ${next()}::text[])` : 's.labels IS NULL',
+  );
   return `WITH picked AS (
-      SELECT s.run_id, s.key, r.kind, r.definition FROM steps s JOIN runs r ON r.id = s.run_id
+      SELECT s.run_id, s.key, r.kind, r.definition, r.input FROM steps s JOIN runs r ON r.id = s.run_id
       WHERE ${where.join(' AND ')}
       ORDER BY s.priority DESC, s.queued_at, s.key
       LIMIT $4
@@ -252,9 +267,9 @@ export function claimQueuedSql(filters: { runId: boolean; definitions: boolean }
     FROM picked p
     WHERE s.run_id = p.run_id AND s.key = p.key AND s.${CLAIMABLE_FROM}
     RETURNING s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, p.kind, p.definition,
-      s.priority, s.queued_at`;
+      p.input, s.priority, s.queued_at`;
 }
-export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null };
+export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null; input: string };
 
 export const renewLeases = stmt<
   [number, string, string[], string[]],
@@ -282,10 +297,10 @@ export const fail = stmt1<[string, string, number, string, string | null, number
 );
 export const expand = stmt1<
   [string, string, number, string, number],
-  { node: string; priority: number }
+  { node: string; priority: number; labels: string[] | null }
 >(
   `UPDATE steps SET waiting_on = $5, lease_owner = NULL, lease_expires_at = NULL
-   WHERE ${HELD} RETURNING node, priority`,
+   WHERE ${HELD} RETURNING node, priority, labels`,
 );
 /**
  * Dependents of a finished step count down; those reaching zero stay pending until the caller
@@ -296,7 +311,7 @@ export const countDownDependents = stmt<[string, string], ReadyRow>(
    FROM step_edges e
    WHERE e.run_id = $1 AND e.from_key = $2 AND s.run_id = e.run_id AND s.key = e.to_key
      AND s.status = 'pending'
-   RETURNING s.key, s.waiting_on, s.priority`,
+   RETURNING s.key, s.waiting_on, s.priority, s.labels`,
 );
 /** A step run ahead by the worker, made ready earlier in the same batch: claimed by key. */
 export const claimAhead = stmt1<
@@ -550,10 +565,137 @@ export const logs = stmt<[string, number, number | null], LogRow>(
 export const stepLogs = stmt<[string, string, number, number | null], LogRow>(
   'SELECT * FROM logs WHERE run_id = $1 AND step_key = $2 AND seq > $3 ORDER BY seq LIMIT $4',
 );
-export const upsertWorker = exec<[string, string, number, number, number, string[]]>(
-  `INSERT INTO workers (id, host, pid, started_at, heartbeat_at, definitions) VALUES ($1, $2, $3, $4, $5, $6)
+export const upsertWorker = exec<[string, string, number, number, number, string[], string[]]>(
+  `INSERT INTO workers (id, host, pid, started_at, heartbeat_at, definitions, labels) VALUES ($1, $2, $3, $4, $5, $6, $7)
    ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,
-     heartbeat_at = excluded.heartbeat_at, definitions = excluded.definitions`,
+     heartbeat_at = excluded.heartbeat_at, definitions = excluded.definitions, labels = excluded.labels`,
 );
 export const workers = stmt<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at, id');
 export const removeWorker = exec<[string]>('DELETE FROM workers WHERE id = $1');
+
+// Definitions -------------------------------------------------------------------------------
+
+/** Advisory lock key spaces (the first of the two int4 keys): Weft's, apart from migrations'. */
+export const LEAD_LOCK_SPACE = 0x77656674; // "weft"
+const SLOT_LOCK_SPACE = 0x77656675;
+
+export const upsertDefinitions = exec<
+  [string[], string[], string[], (string | null)[], string[], string[], number[]]
+>(
+  `INSERT INTO definitions (name, kind, graph, input_schema, code_hash, labels, registered_at)
+   SELECT d.name, d.kind, d.graph::jsonb, d.input_schema::jsonb, d.code_hash,
+     COALESCE(string_to_array(NULLIF(d.labels, ''), ','), '{}'), d.registered_at
+   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+     AS d(name, kind, graph, input_schema, code_hash, labels, registered_at)
+   ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, graph = excluded.graph,
+     input_schema = excluded.input_schema, code_hash = excluded.code_hash,
+     labels = excluded.labels, registered_at = excluded.registered_at`,
+);
+export const definitions = stmt<[], DefinitionRow>('SELECT * FROM definitions ORDER BY name');
+
+// Global concurrency slots ------------------------------------------------------------------
+
+/**
+ * Serializes the acquires of one slot (a transaction-scoped advisory lock): counting the
+ * holders and adding one must not interleave with another worker doing the same. The key mixes
+ * in the schema, so that Weft databases in different schemas never contend.
+ */
+export const lockSlot = exec<[string]>(
+  `SELECT pg_advisory_xact_lock(${SLOT_LOCK_SPACE}, hashtext(current_schema() || ':' || $1))`,
+);
+export const holds = stmt1<[string, string, number, string], { one: number }>(
+  `SELECT 1 AS one FROM steps WHERE ${HELD}`,
+);
+export const holdsSlot = stmt1<[string, string, string, number], { one: number }>(
+  'SELECT 1 AS one FROM slot_holders WHERE slot = $1 AND run_id = $2 AND step_key = $3 AND attempt = $4',
+);
+/** Forgets the holders of a slot whose steps moved on; returns how many still hold it. */
+export const sweepSlot = stmt1<[string], { held: number }>(
+  `WITH gone AS (
+     DELETE FROM slot_holders h WHERE h.slot = $1 AND NOT EXISTS (
+       SELECT 1 FROM steps s WHERE s.run_id = h.run_id AND s.key = h.step_key
+         AND s.status = 'running' AND s.attempt = h.attempt)
+     RETURNING 1)
+   SELECT (SELECT COUNT(*) FROM slot_holders WHERE slot = $1)::int - (SELECT COUNT(*) FROM gone)::int AS held`,
+);
+export const takeSlot = exec<[string, string, string, number]>(
+  'INSERT INTO slot_holders (slot, run_id, step_key, attempt) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+);
+export const defer = stmt1<[string, string, number, string, number, string], { one: number }>(
+  `UPDATE steps SET status = 'queued', attempt = attempt - 1, available_at = $5, waiting_slot = $6,
+     lease_owner = NULL, lease_expires_at = NULL, started_at = NULL
+   WHERE ${HELD} RETURNING 1 AS one`,
+);
+/** One step deferred for a slot that was just freed becomes available now. */
+export const wakeSlot = exec<[string, number]>(
+  `UPDATE steps SET available_at = $2 WHERE (run_id, key) = (
+     SELECT run_id, key FROM steps WHERE waiting_slot = $1 AND status = 'queued' AND available_at > $2
+     ORDER BY priority DESC, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED)`,
+);
+
+// Leadership and notifications ----------------------------------------------------------------
+
+/** The channel of work notifications; the payload is the schema the work was queued in. */
+export const WORK_CHANNEL = 'weft_work';
+export const notifyWork = exec<[]>(`SELECT pg_notify('${WORK_CHANNEL}', current_schema())`);
+
+// Batched completions (pg-batch.ts) ---------------------------------------------------------
+
+/** Several held steps succeed at once; returns those the callers still held. */
+export const succeedMany = stmt<
+  [string[], string[], number[], string[], (string | null)[], number[]],
+  HeldRow & { run_id: string; key: string }
+>(
+  `UPDATE steps s SET status = 'succeeded', output = i.output, error = NULL, finished_at = i.now,
+     lease_owner = NULL, lease_expires_at = NULL
+   FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[])
+     AS i(run_id, key, attempt, worker, output, now)
+   WHERE s.run_id = i.run_id AND s.key = i.key AND s.status = 'running'
+     AND s.attempt = i.attempt AND s.lease_owner = i.worker
+   RETURNING s.run_id, s.key, s.started_at, s.parent_key, s.kind`,
+);
+export const insertSucceededAttempts = exec<
+  [string[], string[], number[], string[], number[], number[]]
+>(
+  `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+   SELECT a.run_id, a.key, a.attempt, 'succeeded', a.worker, a.started_at, a.finished_at, NULL
+   FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::bigint[])
+     AS a(run_id, key, attempt, worker, started_at, finished_at)`,
+);
+/**
+ * Dependents of several finished steps count down, once per finished dependency: an UPDATE
+ * joins each target row once, so the decrements are summed first.
+ */
+export const countDownMany = stmt<[string[], string[]], ReadyRow & { run_id: string }>(
+  `UPDATE steps s SET waiting_on = s.waiting_on - d.n
+   FROM (
+     SELECT e.run_id, e.to_key, COUNT(*)::int AS n
+     FROM unnest($1::text[], $2::text[]) AS i(run_id, key)
+     JOIN step_edges e ON e.run_id = i.run_id AND e.from_key = i.key
+     GROUP BY e.run_id, e.to_key
+   ) d
+   WHERE s.run_id = d.run_id AND s.key = d.to_key AND s.status = 'pending'
+   RETURNING s.run_id, s.key, s.waiting_on, s.priority, s.labels`,
+);
+/** Of these runs, those with nothing left to do, and whether a step of each failed. */
+export const finishedRuns = stmt<[string[]], { id: string; failed: boolean }>(
+  `SELECT r.id, EXISTS (SELECT 1 FROM steps f WHERE f.run_id = r.id AND f.status = 'failed') AS failed
+   FROM unnest($1::text[]) AS r(id)
+   WHERE NOT EXISTS (SELECT 1 FROM steps u WHERE u.run_id = r.id AND ${UNFINISHED})`,
+);
+export const succeedRuns = stmt<[number, string[]], FinishedRow>(
+  `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, ${NOT_WAITING}
+   WHERE id = ANY($2::text[]) AND ${runMayBecome('succeeded')} RETURNING parent_run_id`,
+);
+/** Ready steps (pending, waiting on nothing) become queued. */
+export const queueSteps = exec<[string[], string[], number]>(
+  `UPDATE steps s SET status = 'queued', queued_at = $3, available_at = $3
+   FROM unnest($1::text[], $2::text[]) AS q(run_id, key)
+   WHERE s.run_id = q.run_id AND s.key = q.key AND s.status = 'pending' AND s.waiting_on <= 0`,
+);
+export const runStatuses = stmt<[string[]], { id: string; status: RunStatus }>(
+  'SELECT id, status FROM runs WHERE id = ANY($1::text[])',
+);
+export const lockRuns = exec<[string[]]>(
+  'SELECT 1 FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+);

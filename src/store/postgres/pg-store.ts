@@ -18,9 +18,14 @@
  */
 import pg from 'pg';
 import { NotFoundError, WeftError, type SerializedError } from '../../core/errors.js';
+import { isTerminalRun } from '../../core/states.js';
 import type { Store } from '../contract/store.js';
 import type {
+  AcquireSlot,
   AttemptRecord,
+  DefinitionRecord,
+  DeferStep,
+  Leadership,
   ClaimOptions,
   ClaimedStep,
   CompleteStep,
@@ -50,6 +55,7 @@ import {
   json,
   toAttempt,
   toClaimed,
+  toDefinition,
   toEvent,
   toLog,
   toRun,
@@ -60,6 +66,17 @@ import {
 import * as S from './pg-statements.js';
 import { NEVER, claimQueuedSql, type ClaimedRow, type Db } from './pg-statements.js';
 import * as T from './pg-transitions.js';
+import {
+  DEFAULT_RECONNECT_WINDOW_MS,
+  isConnectionError,
+  Outage,
+  recoverEvent,
+  recoverRun,
+  withReconnect,
+  type ReconnectOptions,
+} from './pg-retry.js';
+import { WorkSubscription } from './pg-listen.js';
+import { batchable, batchMayWake, completeBatch } from './pg-batch.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -69,6 +86,12 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Apply pending migrations on connect. Default true. */
   migrate?: boolean;
+  /**
+   * How long a store call waits for Postgres to come back when its connection fails (a
+   * restart, a failover) before it throws `store_unavailable`, in milliseconds. Default 60 s;
+   * 0 never waits. A store that never connected does not wait: see `pg-retry.ts`.
+   */
+  reconnectWindowMs?: number;
 }
 
 /** SQLSTATEs of a transaction Postgres aborted that may simply be run again. */
@@ -88,11 +111,26 @@ const types: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * Whether a transition may have given other processes something to do or to see: work queued
+ * that the caller did not claim, or a run that finished (a caller elsewhere may be waiting).
+ */
+function mayWake(result: TransitionResult): boolean {
+  return result.applied && (result.queuedMore || isTerminalRun(result.runStatus));
+}
+
 export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
+  readonly #reconnect: ReconnectOptions;
+  /** Whether a connection ever succeeded: only then is a failure an outage to wait out. */
+  #reached = false;
   #closed = false;
+  /** How to open a connection of its own (leadership, LISTEN), as the pool opens its. */
+  #config: pg.ClientConfig = {};
+  readonly #connections = new Set<pg.Client>();
+  readonly #subscriptions = new Set<WorkSubscription>();
 
   /**
    * Connects a pool to the database at `config` (a connection string or a `pg.PoolConfig`) and,
@@ -104,12 +142,19 @@ export class PostgresStore implements Store {
     options: PostgresStoreOptions = {},
   ): Promise<PostgresStore> {
     const base: pg.PoolConfig = typeof config === 'string' ? { connectionString: config } : config;
-    const poolConfig: pg.PoolConfig = { ...base, types };
+    // A server that doesn't answer (a host gone, packets dropped) fails a connection attempt
+    // after 10 s, to be tried again, instead of hanging on the OS's TCP timeout.
+    const poolConfig: pg.PoolConfig = { connectionTimeoutMillis: 10_000, ...base, types };
     if (options.schema !== undefined) {
       const searchPath = `-c search_path=${quoteIdent(options.schema).replaceAll(' ', '\\ ')}`;
       poolConfig.options = base.options ? `${base.options} ${searchPath}` : searchPath;
     }
-    const store = new PostgresStore(new pg.Pool(poolConfig), options.schema);
+    const store = new PostgresStore(
+      new pg.Pool(poolConfig),
+      options.schema,
+      options.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS,
+    );
+    store.#config = poolConfig;
     if (options.migrate !== false) {
       try {
         await store.migrate();
@@ -121,30 +166,64 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  private constructor(pool: pg.Pool, schema: string | undefined) {
+  private constructor(pool: pg.Pool, schema: string | undefined, reconnectWindowMs: number) {
     this.#pool = pool;
     this.#schema = schema;
+    this.#reconnect = {
+      windowMs: reconnectWindowMs,
+      reached: () => this.#reached,
+      closed: () => this.#closed,
+    };
     // An idle connection that dies (a Postgres restart) is dropped by the pool and replaced on
     // next use; without a listener its error would crash the process.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => {
+      this.#reached = true;
+      // A connection that dies while checked out (between two statements of a transaction)
+      // emits `error` too, where the pool listens only to idle ones. The statement in flight,
+      // or the next one, fails with it, and #tx drops the connection.
+      client.on('error', () => undefined);
+    });
+    // Every single statement the store sends through the pool (reads, and writes that are one
+    // statement) rides out an outage. Statements in a transaction go through #tx instead.
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    pool.query = ((...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const first = args[0] as { submit?: unknown } | null;
+      // Callback and streaming forms (not used by the store) pass through untouched.
+      if (typeof last === 'function' || typeof first?.submit === 'function') return query(...args);
+      return withReconnect(this.#reconnect, () => query(...args) as Promise<unknown>);
+    }) as typeof pool.query;
   }
 
   async migrate(): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await migrate(
-        client,
-        shippedMigrations(),
-        this.#schema === undefined ? {} : { schema: this.#schema },
-      );
-    } finally {
-      client.release();
-    }
+    // Safe to run again after an ambiguous COMMIT: versions already applied are skipped.
+    await withReconnect(this.#reconnect, async () => {
+      const client = await this.#pool.connect();
+      let broken: Error | undefined;
+      try {
+        await migrate(
+          client,
+          shippedMigrations(),
+          this.#schema === undefined ? {} : { schema: this.#schema },
+        );
+      } catch (error) {
+        // A connection that failed is destroyed, not handed to the next caller.
+        if (isConnectionError(error)) broken = error as Error;
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const s of [...this.#subscriptions]) await s.stop();
+    this.#subscriptions.clear();
+    for (const c of [...this.#connections]) await c.end().catch(() => undefined);
+    this.#connections.clear();
     await this.#pool.end();
   }
 
@@ -187,6 +266,7 @@ export class PostgresStore implements Store {
         origin: [] as string[],
         queuedAt: [] as (number | null)[],
         finishedAt: [] as (number | null)[],
+        labels: [] as (string | null)[],
       };
       const from: string[] = [];
       const to: string[] = [];
@@ -205,6 +285,7 @@ export class PostgresStore implements Store {
         cols.origin.push(override ? 'override' : 'run');
         cols.queuedAt.push(status === 'queued' ? at : null);
         cols.finishedAt.push(override ? at : null);
+        cols.labels.push(!override && step.labels?.length ? step.labels.join(',') : null);
         if (!override) unfinished = true;
         for (const dep of deps) {
           from.push(dep);
@@ -226,13 +307,15 @@ export class PostgresStore implements Store {
           cols.origin,
           cols.queuedAt,
           cols.finishedAt,
+          cols.labels,
         );
       }
       if (from.length > 0) await S.insertEdges(db, run.id, from, to);
       // Nothing to run (no steps, or all overridden): the run is done as it is created.
       if (!unfinished) await T.finishIfDone(db, run.id, at);
+      await S.notifyWork(db);
       return { run: toRun((await S.run(db, run.id))!), created: true };
-    });
+    }, recoverRun(run.id));
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
@@ -270,6 +353,7 @@ export class PostgresStore implements Store {
       const running = await T.cancelUnfinished(db, id, now, error);
       await T.wakeParent(db, finished, now);
       const descendants = await T.cancelDescendants(db, id, now, reason);
+      await S.notifyWork(db);
       return { cancelled: true, running, descendants };
     });
   }
@@ -301,9 +385,12 @@ export class PostgresStore implements Store {
     const params: unknown[] = [o.workerId, lease, o.now, o.limit];
     if (o.runId !== undefined) params.push(o.runId);
     if (o.definitions !== undefined) params.push([...o.definitions]);
+    const labels = o.labels !== undefined && o.labels.length > 0;
+    if (labels) params.push([...o.labels!]);
     const sql = claimQueuedSql({
       runId: o.runId !== undefined,
       definitions: o.definitions !== undefined,
+      labels,
     });
     return this.#tx(async (db) => {
       const rows = (await db.query<ClaimedRow>(sql, params)).rows;
@@ -317,7 +404,7 @@ export class PostgresStore implements Store {
       );
       const runs = [...new Set(rows.map((r) => r.run_id))];
       await S.startRuns(db, o.now, runs);
-      return rows.map((row) => toClaimed(row, lease));
+      return rows.map((row) => ({ ...toClaimed(row, lease), input: row.input }));
     });
   }
 
@@ -344,7 +431,9 @@ export class PostgresStore implements Store {
   async completeStep(input: CompleteStep): Promise<TransitionResult> {
     return this.#tx(async (db) => {
       await S.lockRun(db, input.runId);
-      return T.complete(db, input);
+      const result = await T.complete(db, input);
+      if (mayWake(result)) await S.notifyWork(db);
+      return result;
     });
   }
 
@@ -353,11 +442,15 @@ export class PostgresStore implements Store {
     return this.#tx(async (db) => {
       // Every run of the batch locked up front, in id order: two batches crossing the same
       // runs lock them in the same order and never deadlock.
-      for (const runId of [...new Set(inputs.map((i) => i.runId))].sort()) {
-        await S.lockRun(db, runId);
+      await S.lockRuns(db, [...new Set(inputs.map((i) => i.runId))].sort());
+      if (batchable(inputs)) {
+        const batch = await completeBatch(db, inputs);
+        if (batchMayWake(batch)) await S.notifyWork(db);
+        return batch;
       }
       const results: TransitionResult[] = [];
       for (const input of inputs) results.push(await T.complete(db, input));
+      if (results.some(mayWake)) await S.notifyWork(db);
       return results;
     });
   }
@@ -382,6 +475,9 @@ export class PostgresStore implements Store {
         if (!held) return T.refused(db, runId);
         await T.recordAttempt(db, input, 'failed', held.started_at, error);
         if (input.logs) await S.insertLogs(db, input.logs);
+        if (input.slot !== undefined) await S.wakeSlot(db, input.slot, now);
+        // Idle workers recompute when to look again (the retry may be due before their poll).
+        await S.notifyWork(db);
         return {
           applied: true,
           runStatus: await T.runStatusOf(db, runId),
@@ -391,6 +487,8 @@ export class PostgresStore implements Store {
       }
       const held = await S.fail(db, runId, key, input.attempt, input.workerId, error, now);
       if (!held) return T.refused(db, runId);
+      if (input.slot !== undefined) await S.wakeSlot(db, input.slot, now);
+      await S.notifyWork(db);
       await T.recordAttempt(db, input, 'failed', held.started_at, error);
       if (input.logs) await S.insertLogs(db, input.logs);
       if (held.kind === 'run') {
@@ -437,7 +535,8 @@ export class PostgresStore implements Store {
       }
       const map = await S.expand(db, runId, key, input.attempt, input.workerId, items.length);
       if (!map) return T.refused(db, runId);
-      await S.insertItems(db, runId, items, map.node, key, now, map.priority);
+      await S.insertItems(db, runId, items, map.node, key, now, map.priority, map.labels);
+      await S.notifyWork(db);
       return {
         applied: true,
         runStatus: await T.runStatusOf(db, runId),
@@ -469,6 +568,7 @@ export class PostgresStore implements Store {
           json({ name: 'Interrupted', message }),
         );
       }
+      if (rows.length > 0) await S.notifyWork(db);
       return rows.length;
     });
   }
@@ -509,9 +609,16 @@ export class PostgresStore implements Store {
   // Workers --------------------------------------------------------------------------------
 
   async upsertWorker(w: WorkerRecord): Promise<void> {
-    await S.upsertWorker(this.#pool, w.id, w.host, w.pid, w.startedAt, w.heartbeatAt, [
-      ...w.definitions,
-    ]);
+    await S.upsertWorker(
+      this.#pool,
+      w.id,
+      w.host,
+      w.pid,
+      w.startedAt,
+      w.heartbeatAt,
+      [...w.definitions],
+      [...w.labels],
+    );
   }
 
   async listWorkers(): Promise<WorkerRecord[]> {
@@ -520,6 +627,99 @@ export class PostgresStore implements Store {
 
   async removeWorker(id: string): Promise<void> {
     await S.removeWorker(this.#pool, id);
+  }
+
+  async registerDefinitions(definitions: readonly DefinitionRecord[]): Promise<void> {
+    if (definitions.length === 0) return;
+    await S.upsertDefinitions(
+      this.#pool,
+      definitions.map((d) => d.name),
+      definitions.map((d) => d.kind),
+      definitions.map((d) => JSON.stringify(d.graph ?? null)),
+      definitions.map((d) => (d.inputSchema == null ? null : JSON.stringify(d.inputSchema))),
+      definitions.map((d) => d.codeHash),
+      definitions.map((d) => d.labels.join(',')),
+      definitions.map((d) => d.registeredAt),
+    );
+  }
+
+  async listDefinitions(): Promise<DefinitionRecord[]> {
+    return (await S.definitions(this.#pool)).map(toDefinition);
+  }
+
+  // Coordination ---------------------------------------------------------------------------
+
+  async acquireSlot(input: AcquireSlot): Promise<boolean> {
+    const { runId, key, attempt, workerId, slot } = input;
+    return this.#tx(async (db) => {
+      if (!(await S.holds(db, runId, key, attempt, workerId))) return false;
+      if (await S.holdsSlot(db, slot, runId, key, attempt)) return true;
+      await S.lockSlot(db, slot);
+      const { held } = (await S.sweepSlot(db, slot))!;
+      if (held >= input.limit) return false;
+      await S.takeSlot(db, slot, runId, key, attempt);
+      return true;
+    });
+  }
+
+  async deferStep(input: DeferStep): Promise<{ applied: boolean }> {
+    const { runId, key, attempt, workerId, slot } = input;
+    return this.#tx(async (db) => {
+      await S.lockRun(db, runId);
+      const row = await S.defer(db, runId, key, attempt, workerId, input.retryAt, slot);
+      if (!row) return { applied: false };
+      // Idle workers recompute when to look again.
+      await S.notifyWork(db);
+      return { applied: true };
+    });
+  }
+
+  async lead(name: string, holder: string): Promise<Leadership | null> {
+    // A session advisory lock on a connection of its own: Postgres releases it the moment that
+    // connection ends, so a leader that dies (or is cut off) hands over without waiting for any
+    // timeout. `holder` names the leader in pg_stat_activity.
+    const client = new pg.Client({ ...this.#config, application_name: `weft ${holder}` });
+    const lost = new AbortController();
+    const end = (reason: string): void => {
+      if (lost.signal.aborted) return;
+      this.#connections.delete(client);
+      lost.abort(new Error(`leadership of ${name} lost: ${reason}`));
+      void client.end().catch(() => undefined);
+    };
+    client.on('error', (error) => end(error.message));
+    client.on('end', () => end('connection closed'));
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ ok: boolean }>(
+        `SELECT pg_try_advisory_lock(${S.LEAD_LOCK_SPACE}, hashtext(current_schema() || ':' || $1)) AS ok`,
+        [name],
+      );
+      if (!rows[0]?.ok) {
+        lost.abort();
+        await client.end().catch(() => undefined);
+        return null;
+      }
+    } catch (error) {
+      lost.abort();
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.#connections.add(client);
+    return {
+      lost: lost.signal,
+      // Ending the session releases the lock.
+      release: async () => end('released'),
+    };
+  }
+
+  async subscribe(listener: () => void): Promise<() => Promise<void>> {
+    const subscription = new WorkSubscription(this.#config, listener);
+    await subscription.start();
+    this.#subscriptions.add(subscription);
+    return async () => {
+      this.#subscriptions.delete(subscription);
+      await subscription.stop();
+    };
   }
 
   // Workflows ------------------------------------------------------------------------------
@@ -603,6 +803,8 @@ export class PostgresStore implements Store {
         at,
       );
       if (parked === 0) return { applied: false };
+      // Idle workers recompute when to look again: this run may be due before their poll.
+      await S.notifyWork(db);
       await S.parkRun(
         db,
         runId,
@@ -647,8 +849,9 @@ export class PostgresStore implements Store {
         if (wait.kind !== 'event' || !satisfies(wait, event, decoded)) continue;
         if ((await S.wakeRun(db, c.id, sentAt)) > 0) woken.push(c.id);
       }
+      if (woken.length > 0) await S.notifyWork(db);
       return { event, created: true, woken };
-    });
+    }, recoverEvent(input.id));
   }
 
   async findEvent(query: EventQuery): Promise<EventRecord | null> {
@@ -669,27 +872,64 @@ export class PostgresStore implements Store {
     return (await S.childRuns(this.#pool, runId)).map(toRun);
   }
 
-  /** Runs `fn` in one transaction on one pooled connection, again if Postgres aborted it. */
-  async #tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    for (let tries = 1; ; tries++) {
-      const client = await this.#pool.connect();
+  /**
+   * Runs `fn` in one transaction on one pooled connection: again if Postgres aborted it (a
+   * deadlock victim), and again on a fresh connection if the connection failed, for as long as
+   * the reconnect window allows (see `pg-retry.ts`). `recover`, given, is asked first on every
+   * try that follows a failure during COMMIT: it looks up what the transaction would have
+   * written and, if that is there (the COMMIT went through, its reply was lost), returns the
+   * result instead of running `fn` again.
+   */
+  async #tx<T>(
+    fn: (db: Db) => Promise<T>,
+    recover?: (db: Db) => Promise<T | undefined>,
+  ): Promise<T> {
+    const outage = new Outage(this.#reconnect);
+    let aborted = 0;
+    let ambiguous = false;
+    for (;;) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (error) {
+        await outage.failed(error);
+        continue;
+      }
+      let failure: unknown;
       let broken: Error | undefined;
+      let committing = false;
       try {
         await client.query('BEGIN');
+        if (ambiguous && recover) {
+          const found = await recover(client);
+          if (found !== undefined) {
+            await client.query('COMMIT');
+            return found;
+          }
+        }
         const result = await fn(client);
+        committing = true;
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch((e: unknown) => {
-          broken = e instanceof Error ? e : new Error(String(e));
-        });
-        const code = (error as { code?: unknown } | null)?.code;
-        if (tries < MAX_TRIES && typeof code === 'string' && RETRYABLE.has(code)) continue;
-        throw error;
+        failure = error;
+        if (isConnectionError(error)) {
+          // Nothing to roll back on a dead connection; the pool must not hand it out again.
+          broken = error as Error;
+          ambiguous ||= committing;
+        } else {
+          await client.query('ROLLBACK').catch((e: unknown) => {
+            // A connection that could not even roll back is destroyed, not reused.
+            broken = e instanceof Error ? e : new Error(String(e));
+          });
+        }
       } finally {
-        // A connection that could not even roll back is destroyed, not reused.
         client.release(broken);
       }
+      const code = (failure as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && RETRYABLE.has(code) && ++aborted < MAX_TRIES) continue;
+      // Throws what is not a connection failure, or once the window has passed.
+      await outage.failed(failure);
     }
   }
 }

@@ -45,6 +45,7 @@ export async function complete(db: Db, input: CompleteStep): Promise<TransitionR
   if (!held) return refused(db, runId);
   await recordAttempt(db, input, 'succeeded', held.started_at, null);
   if (input.logs) await S.insertLogs(db, input.logs);
+  const woke = input.slot !== undefined && (await S.wakeSlot(db, input.slot, now)) > 0;
   if (held.kind === 'run') {
     // The workflow function returned: its output (on the `$run` step) is the run's result.
     await finishWorkflow(db, runId, now, null);
@@ -52,13 +53,14 @@ export async function complete(db: Db, input: CompleteStep): Promise<TransitionR
       applied: true,
       runStatus: await runStatusOf(db, runId),
       claimed: [],
-      queuedMore: false,
+      queuedMore: woke,
     };
   }
   const ready = await afterSuccess(db, runId, key, held.parent_key, now);
   // Something ready means the run has work left; only otherwise is it worth asking.
   if (ready.steps.length === 0) await finishIfDone(db, runId, now);
-  return release(db, runId, ready, now, input.workerId, input.claimNext);
+  const result = await release(db, runId, ready, now, input.workerId, input.claimNext);
+  return woke ? { ...result, queuedMore: true } : result;
 }
 
 /**
@@ -274,17 +276,21 @@ export async function release(
   ready: Ready,
   now: number,
   workerId: string,
-  claimNext: { limit: number; leaseMs: number } | undefined,
+  claimNext: { limit: number; leaseMs: number; labels?: readonly string[] } | undefined,
 ): Promise<TransitionResult> {
   const taken: { key: string; row: Omit<ClaimRow, 'run_id' | 'key' | 'kind' | 'definition'> }[] =
     [];
   const lease = now + (claimNext?.leaseMs ?? 0);
   const limit = claimNext?.limit ?? 0;
   if (limit > 0 && ready.steps.length > 0) {
+    // Only steps whose labels the claiming worker has; the others wait for a worker that does.
+    const fit = ready.steps.filter(
+      (r) => r.labels === null || r.labels.every((l) => claimNext?.labels?.includes(l) ?? false),
+    );
     const order =
-      ready.steps.length === 1
-        ? ready.steps
-        : [...ready.steps].sort(
+      fit.length <= 1
+        ? fit
+        : [...fit].sort(
             (a, b) => b.priority - a.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
           );
     for (const step of order.slice(0, limit)) {

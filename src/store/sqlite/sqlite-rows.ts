@@ -9,6 +9,7 @@ import type {
   AttemptRecord,
   AttemptStatus,
   ClaimedStep,
+  DefinitionRecord,
   EventRecord,
   LogRecord,
   RunKind,
@@ -103,6 +104,17 @@ export interface WorkerRow {
   started_at: number;
   heartbeat_at: number;
   definitions: string;
+  labels: string;
+}
+
+export interface DefinitionRow {
+  name: string;
+  kind: RunKind;
+  graph: string;
+  input_schema: string | null;
+  code_hash: string;
+  labels: string;
+  registered_at: number;
 }
 
 /** What a claim reads of a step and its run. */
@@ -216,6 +228,19 @@ export function toWorker(row: WorkerRow): WorkerRecord {
     startedAt: row.started_at,
     heartbeatAt: row.heartbeat_at,
     definitions: JSON.parse(row.definitions) as string[],
+    labels: JSON.parse(row.labels) as string[],
+  };
+}
+
+export function toDefinition(row: DefinitionRow): DefinitionRecord {
+  return {
+    name: row.name,
+    kind: row.kind,
+    graph: JSON.parse(row.graph) as unknown,
+    inputSchema: row.input_schema === null ? null : (JSON.parse(row.input_schema) as unknown),
+    codeHash: row.code_hash,
+    labels: JSON.parse(row.labels) as string[],
+    registeredAt: row.registered_at,
   };
 }
 

@@ -14,6 +14,7 @@ import type {
   RunRow,
   StepRow,
   WorkerRow,
+  DefinitionRow,
 } from './sqlite-rows.js';
 
 /**
@@ -42,6 +43,8 @@ export interface ReadyRow {
   key: string;
   waiting_on: number;
   priority: number;
+  /** JSON array, or null for none. */
+  labels: string | null;
 }
 export interface HeldRow {
   started_at: number | null;
@@ -61,7 +64,8 @@ export interface RunningRow {
 
 /**
  * The queued steps a claim takes, best first; its shape depends on the filters (parameters, in
- * order: now, [runId], [definitions as a JSON array], limit).
+ * order: now, [runId], [definitions as a JSON array], [worker labels as a JSON array], limit).
+ * A step with labels is claimed only by a worker that has them all.
  *
  * - The status and the NEVER bound are literals, not parameters, so SQLite can use the partial
  *   indexes (which leave out parked runs and journal entries).
@@ -70,12 +74,21 @@ export interface RunningRow {
  * - CROSS JOIN keeps steps as the outer loop: driving from the runs of a definition would walk
  *   every old run of it.
  */
-export function claimCandidatesSql(filters: { runId: boolean; definitions: boolean }): string {
+export function claimCandidatesSql(filters: {
+  runId: boolean;
+  definitions: boolean;
+  labels: boolean;
+}): string {
   const where = [`s.status = 'queued'`, `s.${CLAIMABLE}`, '+s.available_at <= ?'];
   if (filters.runId) where.push('s.run_id = ?');
   if (filters.definitions) where.push('r.definition IN (SELECT value FROM json_each(?))');
+  where.push(
+    filters.labels
+      ? '(s.labels IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(s.labels) l WHERE l.value NOT IN (SELECT value FROM json_each(?))))'
+      : 's.labels IS NULL',
+  );
   return (
-    'SELECT s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, r.kind, r.definition ' +
+    'SELECT s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, r.kind, r.definition, r.input ' +
     `FROM steps s CROSS JOIN runs r ON r.id = s.run_id WHERE ${where.join(' AND ')} ` +
     'ORDER BY s.priority DESC, s.queued_at, s.key LIMIT ?'
   );
@@ -95,7 +108,7 @@ export function prepareStatements(db: Database.Database) {
   const p = <P extends unknown[], R = never>(sql: string): Stmt<P, R> => db.prepare<P, R>(sql);
   /** A statement returning its first column only. */
   const p1 = <P extends unknown[], R>(sql: string): Stmt<P, R> => db.prepare<P, R>(sql).pluck();
-  const stepColumns = `run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at`;
+  const stepColumns = `run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at, labels`;
   return {
     // runs
     run: p<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
@@ -161,11 +174,12 @@ export function prepareStatements(db: Database.Database) {
         string,
         number | null,
         number | null,
+        string | null,
       ]
-    >(`INSERT INTO steps (${stepColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    insertItem: p<[string, string, string, string, number, number, number, number]>(
-      `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+    >(`INSERT INTO steps (${stepColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertItem: p<[string, string, string, string, number, number, number, number, string | null]>(
+      `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at, labels)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
     ),
     insertEdge: p<[string, string, string]>(
       'INSERT OR IGNORE INTO step_edges (run_id, from_key, to_key) VALUES (?, ?, ?)',
@@ -195,9 +209,12 @@ export function prepareStatements(db: Database.Database) {
       `UPDATE steps SET status = 'failed', error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
        WHERE ${HELD} RETURNING started_at, parent_key, kind`,
     ),
-    expand: p<[number, string, string, number, string], { node: string; priority: number }>(
+    expand: p<
+      [number, string, string, number, string],
+      { node: string; priority: number; labels: string | null }
+    >(
       `UPDATE steps SET waiting_on = ?, lease_owner = NULL, lease_expires_at = NULL
-       WHERE ${HELD} RETURNING node, priority`,
+       WHERE ${HELD} RETURNING node, priority, labels`,
     ),
     // Dependents of a finished step count down; those reaching zero stay pending until the
     // caller claims them (claimReady) or queues them (queueReady) in the same transaction.
@@ -206,7 +223,7 @@ export function prepareStatements(db: Database.Database) {
        FROM step_edges e
        WHERE e.run_id = ? AND e.from_key = ? AND steps.run_id = e.run_id AND steps.key = e.to_key
          AND steps.status = 'pending'
-       RETURNING steps.key, steps.waiting_on, steps.priority`,
+       RETURNING steps.key, steps.waiting_on, steps.priority, steps.labels`,
     ),
     // A step run ahead by the worker, made ready earlier in the same batch: claimed by key.
     claimAhead: p<[string, number, number, string, string, number], { attempt: number }>(
@@ -388,12 +405,54 @@ export function prepareStatements(db: Database.Database) {
     stepLogs: p<[string, string, number, number], LogRow>(
       'SELECT * FROM logs WHERE run_id = ? AND step_key = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
-    upsertWorker: p<[string, string, number, number, number, string]>(
-      `INSERT INTO workers (id, host, pid, started_at, heartbeat_at, definitions) VALUES (?, ?, ?, ?, ?, ?)
+    upsertWorker: p<[string, string, number, number, number, string, string]>(
+      `INSERT INTO workers (id, host, pid, started_at, heartbeat_at, definitions, labels) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,
-         heartbeat_at = excluded.heartbeat_at, definitions = excluded.definitions`,
+         heartbeat_at = excluded.heartbeat_at, definitions = excluded.definitions, labels = excluded.labels`,
     ),
     workers: p<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at, id'),
     removeWorker: p<[string]>('DELETE FROM workers WHERE id = ?'),
+    // definitions
+    upsertDefinition: p<[string, string, string, string | null, string, string, number]>(
+      `INSERT INTO definitions (name, kind, graph, input_schema, code_hash, labels, registered_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, graph = excluded.graph,
+         input_schema = excluded.input_schema, code_hash = excluded.code_hash,
+         labels = excluded.labels, registered_at = excluded.registered_at`,
+    ),
+    definitions: p<[], DefinitionRow>('SELECT * FROM definitions ORDER BY name'),
+    // global concurrency slots
+    holds: p1<[string, string, number, string], number>(`SELECT 1 FROM steps WHERE ${HELD}`),
+    sweepSlot: p<[string]>(
+      `DELETE FROM slot_holders WHERE slot = ? AND NOT EXISTS (
+         SELECT 1 FROM steps s WHERE s.run_id = slot_holders.run_id AND s.key = slot_holders.step_key
+           AND s.status = 'running' AND s.attempt = slot_holders.attempt)`,
+    ),
+    slotHolders: p1<[string], number>('SELECT COUNT(*) FROM slot_holders WHERE slot = ?'),
+    holdsSlot: p1<[string, string, string, number], number>(
+      'SELECT 1 FROM slot_holders WHERE slot = ? AND run_id = ? AND step_key = ? AND attempt = ?',
+    ),
+    takeSlot: p<[string, string, string, number]>(
+      'INSERT OR IGNORE INTO slot_holders (slot, run_id, step_key, attempt) VALUES (?, ?, ?, ?)',
+    ),
+    defer: p<[number, string, string, string, number, string]>(
+      `UPDATE steps SET status = 'queued', attempt = attempt - 1, available_at = ?, waiting_slot = ?,
+         lease_owner = NULL, lease_expires_at = NULL, started_at = NULL
+       WHERE ${HELD}`,
+    ),
+    // One step deferred for a slot that was just freed becomes available now.
+    wakeSlot: p<[number, string, number]>(
+      `UPDATE steps SET available_at = ? WHERE rowid = (
+         SELECT rowid FROM steps WHERE waiting_slot = ? AND status = 'queued' AND available_at > ?
+         ORDER BY priority DESC, queued_at LIMIT 1)`,
+    ),
+    // leadership
+    lead: p<[string, string, number, number, string], { holder: string }>(
+      `INSERT INTO leaders (name, holder, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE leaders.expires_at <= ? OR leaders.holder = ?
+       RETURNING holder`,
+    ),
+    resign: p<[string, string]>('DELETE FROM leaders WHERE name = ? AND holder = ?'),
   };
 }

@@ -22,6 +22,10 @@ import type Database from 'better-sqlite3';
 import { NotFoundError, WeftError, type SerializedError } from '../../core/errors.js';
 import type { Store } from '../contract/store.js';
 import type {
+  AcquireSlot,
+  DefinitionRecord,
+  DeferStep,
+  Leadership,
   AttemptRecord,
   ClaimOptions,
   ClaimedStep,
@@ -58,6 +62,7 @@ import {
   toRun,
   toStep,
   toWorker,
+  toDefinition,
   type ClaimRow,
   type RunRow,
 } from './sqlite-rows.js';
@@ -71,6 +76,9 @@ export interface SqliteStoreOptions {
 
 type Tx = <T>(fn: () => T) => T;
 
+/** How long a leadership row lasts without renewal (renewed every third of it). */
+const LEAD_TTL_MS = 15_000;
+
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly #db: Database.Database;
@@ -78,6 +86,7 @@ export class SqliteStore implements Store {
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #t: Transitions;
   readonly #variants = new Map<string, Database.Statement<unknown[], unknown>>();
+  readonly #leaderships = new Set<() => void>();
 
   /** Opens (creating it and its folder if needed) and migrates the database at `path`. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -97,6 +106,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    for (const end of [...this.#leaderships]) end();
     if (this.#db.open) this.#db.close();
   }
 
@@ -144,6 +154,7 @@ export class SqliteStore implements Store {
             'override',
             null,
             at,
+            null,
           );
         } else {
           // Waiting only on overrides means waiting on nothing: queued at once.
@@ -161,6 +172,7 @@ export class SqliteStore implements Store {
             'run',
             status === 'queued' ? at : null,
             null,
+            step.labels?.length ? JSON.stringify(step.labels) : null,
           );
           unfinished = true;
         }
@@ -240,18 +252,21 @@ export class SqliteStore implements Store {
       const params: unknown[] = [o.now];
       if (o.runId !== undefined) params.push(o.runId);
       if (o.definitions !== undefined) params.push(JSON.stringify(o.definitions));
+      const labels = o.labels !== undefined && o.labels.length > 0;
+      if (labels) params.push(JSON.stringify(o.labels));
       params.push(o.limit);
       const sql = claimCandidatesSql({
         runId: o.runId !== undefined,
         definitions: o.definitions !== undefined,
+        labels,
       });
       const lease = o.now + o.leaseMs;
       const claimed: ClaimedStep[] = [];
       const started = new Set<string>();
-      for (const row of this.#variant(sql).all(...params) as ClaimRow[]) {
+      for (const row of this.#variant(sql).all(...params) as (ClaimRow & { input: string })[]) {
         const attempt = this.#s.claim.get(o.workerId, lease, o.now, row.run_id, row.key);
         if (attempt === undefined) continue;
-        claimed.push(toClaimed({ ...row, attempt }, lease));
+        claimed.push({ ...toClaimed({ ...row, attempt }, lease), input: row.input });
         if (!started.has(row.run_id)) {
           started.add(row.run_id);
           this.#s.startRun.run(o.now, o.now, row.run_id);
@@ -301,15 +316,17 @@ export class SqliteStore implements Store {
         if (!held) return this.#t.refused(runId);
         this.#t.recordAttempt(input, 'failed', held.started_at, error);
         if (input.logs) this.#t.insertLogs(input.logs);
+        const woke = input.slot !== undefined && this.#t.wakeSlot(input.slot, now);
         return {
           applied: true,
           runStatus: this.#t.runStatusOf(runId),
           claimed: [],
-          queuedMore: input.retryAt <= now,
+          queuedMore: woke || input.retryAt <= now,
         };
       }
       const held = this.#s.fail.get(error, now, runId, key, input.attempt, input.workerId);
       if (!held) return this.#t.refused(runId);
+      if (input.slot !== undefined) this.#t.wakeSlot(input.slot, now);
       this.#t.recordAttempt(input, 'failed', held.started_at, error);
       if (input.logs) this.#t.insertLogs(input.logs);
       if (held.kind === 'run') {
@@ -356,7 +373,7 @@ export class SqliteStore implements Store {
       const map = this.#s.expand.get(items.length, runId, key, input.attempt, input.workerId);
       if (!map) return this.#t.refused(runId);
       items.forEach((item, i) =>
-        this.#s.insertItem.run(runId, item, map.node, key, i, now, map.priority, now),
+        this.#s.insertItem.run(runId, item, map.node, key, i, now, map.priority, now, map.labels),
       );
       return {
         applied: true,
@@ -438,6 +455,7 @@ export class SqliteStore implements Store {
       w.startedAt,
       w.heartbeatAt,
       JSON.stringify(w.definitions),
+      JSON.stringify(w.labels),
     );
   }
 
@@ -447,6 +465,92 @@ export class SqliteStore implements Store {
 
   async removeWorker(id: string): Promise<void> {
     this.#s.removeWorker.run(id);
+  }
+
+  async registerDefinitions(definitions: readonly DefinitionRecord[]): Promise<void> {
+    this.#tx(() => {
+      for (const d of definitions) {
+        this.#s.upsertDefinition.run(
+          d.name,
+          d.kind,
+          JSON.stringify(d.graph ?? null),
+          d.inputSchema == null ? null : JSON.stringify(d.inputSchema),
+          d.codeHash,
+          JSON.stringify(d.labels),
+          d.registeredAt,
+        );
+      }
+    });
+  }
+
+  async listDefinitions(): Promise<DefinitionRecord[]> {
+    return this.#s.definitions.all().map(toDefinition);
+  }
+
+  // Coordination ---------------------------------------------------------------------------
+
+  async acquireSlot(input: AcquireSlot): Promise<boolean> {
+    const { runId, key, attempt, workerId, slot } = input;
+    return this.#tx(() => {
+      if (this.#s.holds.get(runId, key, attempt, workerId) === undefined) return false;
+      if (this.#s.holdsSlot.get(slot, runId, key, attempt) !== undefined) return true;
+      this.#s.sweepSlot.run(slot);
+      if ((this.#s.slotHolders.get(slot) ?? 0) >= input.limit) return false;
+      this.#s.takeSlot.run(slot, runId, key, attempt);
+      return true;
+    });
+  }
+
+  async deferStep(input: DeferStep): Promise<{ applied: boolean }> {
+    return this.#tx(() => {
+      const { runId, key, attempt, workerId, slot } = input;
+      const changes = this.#s.defer.run(input.retryAt, slot, runId, key, attempt, workerId).changes;
+      return { applied: changes > 0 };
+    });
+  }
+
+  async lead(name: string, holder: string): Promise<Leadership | null> {
+    // SQLite serves one host: a row with an expiry, renewed while held, stands in for the
+    // advisory lock Postgres holds per connection. A holder that dies loses it at expiry.
+    const take = (): boolean =>
+      this.#db.open &&
+      this.#tx(() => {
+        const now = Date.now();
+        return this.#s.lead.get(name, holder, now + LEAD_TTL_MS, now, holder) !== undefined;
+      });
+    if (!take()) return null;
+    const lost = new AbortController();
+    const timer = setInterval(() => {
+      let held: boolean;
+      try {
+        held = take();
+      } catch {
+        // A busy database: keep trying until the row expires under us.
+        return;
+      }
+      if (!held) end();
+    }, LEAD_TTL_MS / 3);
+    timer.unref();
+    const end = (): void => {
+      clearInterval(timer);
+      this.#leaderships.delete(end);
+      lost.abort(new Error(`leadership of ${name} lost`));
+    };
+    this.#leaderships.add(end);
+    return {
+      lost: lost.signal,
+      release: async () => {
+        if (lost.signal.aborted) return;
+        end();
+        if (this.#db.open) this.#s.resign.run(name, holder);
+      },
+    };
+  }
+
+  async subscribe(): Promise<() => Promise<void>> {
+    // One writer per file and no channel between processes: workers on one SQLite file poll
+    // (and the engine wakes itself for work it queues).
+    return async () => undefined;
   }
 
   // Workflows ------------------------------------------------------------------------------

@@ -50,15 +50,22 @@ export class Transitions {
     if (!held) return this.refused(runId);
     this.recordAttempt(input, 'succeeded', held.started_at, null);
     if (input.logs) this.insertLogs(input.logs);
+    const woke = input.slot !== undefined && this.wakeSlot(input.slot, now);
     if (held.kind === 'run') {
       // The workflow function returned: its output (on the `$run` step) is the run's result.
       this.finishWorkflow(runId, now, null);
-      return { applied: true, runStatus: this.runStatusOf(runId), claimed: [], queuedMore: false };
+      return { applied: true, runStatus: this.runStatusOf(runId), claimed: [], queuedMore: woke };
     }
     const ready = this.afterSuccess(runId, key, held.parent_key, now);
     // Something ready means the run has work left; only otherwise is it worth asking.
     if (ready.steps.length === 0) this.finishIfDone(runId, now);
-    return this.release(runId, ready, now, input.workerId, input.claimNext);
+    const result = this.release(runId, ready, now, input.workerId, input.claimNext);
+    return woke ? { ...result, queuedMore: true } : result;
+  }
+
+  /** A step that held `slot` stopped running: one step deferred for the slot may go now. */
+  wakeSlot(slot: string, now: number): boolean {
+    return this.#s.wakeSlot.run(now, slot, now).changes > 0;
   }
 
   /**
@@ -239,17 +246,19 @@ export class Transitions {
     ready: Ready,
     now: number,
     workerId: string,
-    claimNext: { limit: number; leaseMs: number } | undefined,
+    claimNext: { limit: number; leaseMs: number; labels?: readonly string[] } | undefined,
   ): TransitionResult {
     const taken: { key: string; row: Omit<ClaimRow, 'run_id' | 'key' | 'kind' | 'definition'> }[] =
       [];
     const lease = now + (claimNext?.leaseMs ?? 0);
     const limit = claimNext?.limit ?? 0;
     if (limit > 0 && ready.steps.length > 0) {
+      // Only steps whose labels the claiming worker has; the others wait for a worker that does.
+      const fit = ready.steps.filter((r) => labelsFit(r.labels, claimNext?.labels));
       const order =
-        ready.steps.length === 1
-          ? ready.steps
-          : [...ready.steps].sort(
+        fit.length <= 1
+          ? fit
+          : [...fit].sort(
               (a, b) => b.priority - a.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
             );
       for (const step of order.slice(0, limit)) {
@@ -298,4 +307,11 @@ export class Transitions {
     for (const l of lines)
       this.#s.insertLog.run(l.runId, l.stepKey, l.attempt, l.at, l.level, l.message);
   }
+}
+
+/** Whether a worker with `worker` labels may take a step requiring `required` (a JSON array). */
+function labelsFit(required: string | null, worker: readonly string[] | undefined): boolean {
+  if (required === null) return true;
+  const need = JSON.parse(required) as string[];
+  return need.every((l) => worker?.includes(l) ?? false);
 }

@@ -1,0 +1,121 @@
+/**
+ * `weft server`: the HTTP API over a database, and the cluster's maintenance (expired leases
+ * back to the queue, dead workers removed) while this server is the elected leader. Servers
+ * never load user code: run it with any number of `weft worker` processes on the same
+ * database. Stops cleanly on SIGTERM or SIGINT.
+ *
+ * ```sh
+ * weft server --db postgres://weft@db/weft --port 8080 --token "$WEFT_TOKEN"
+ * ```
+ */
+import { Maintenance } from '../../engine/maintenance.js';
+import { createServer } from '../../server/index.js';
+import { dbPath, describeDb, openStore } from '../open-store.js';
+import { UsageError } from '../usage-error.js';
+
+export interface ServerFlags {
+  db?: string;
+  port?: string;
+  host?: string;
+  token?: string;
+}
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '127.0.0.1';
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PORT;
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(port) || port > 65_535) {
+    throw new UsageError(
+      `--port must be a whole number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(value)}`,
+    );
+  }
+  return port;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+
+/** A failed listen as a usage error when the flags can fix it. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown }).code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new UsageError(
+        `port ${port} on ${host} is in use; pick another with --port (--port 0 picks a free one)`,
+      );
+    case 'EACCES':
+      return new UsageError(
+        `not allowed to listen on port ${port}; ports below 1024 need privileges, pick another with --port`,
+      );
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UsageError(
+        `cannot listen on host ${host}: no such address here; pass --host 127.0.0.1, or 0.0.0.0 for every interface`,
+      );
+    default:
+      return error;
+  }
+}
+
+/** Resolves with the first of the signals that arrives. */
+function nextSignal(signals: readonly NodeJS.Signals[]): {
+  received: Promise<NodeJS.Signals>;
+  dispose: () => void;
+} {
+  let dispose = () => {};
+  const received = new Promise<NodeJS.Signals>((resolve) => {
+    const handlers = signals.map((s) => [s, () => resolve(s)] as const);
+    for (const [s, h] of handlers) process.once(s, h);
+    dispose = () => {
+      for (const [s, h] of handlers) process.off(s, h);
+    };
+  });
+  return { received, dispose };
+}
+
+export async function serverCommand(flags: ServerFlags): Promise<number> {
+  // Flags are checked before the database is opened.
+  const port = parsePort(flags.port);
+  const host = flags.host ?? DEFAULT_HOST;
+  if (host === '') throw new UsageError('--host is empty; e.g. --host 127.0.0.1');
+  if (flags.token === '') {
+    throw new UsageError('--token is empty; give a secret, or leave --token out for no auth');
+  }
+  const token = flags.token ?? (process.env.WEFT_TOKEN || undefined);
+  const target = dbPath(flags.db);
+
+  // Listening for signals from the start: a SIGTERM while the database opens still stops us
+  // cleanly once it has.
+  const stop = nextSignal(['SIGTERM', 'SIGINT']);
+  const store = await openStore(target);
+  const maintenance = new Maintenance({ store });
+  const api = createServer({ store, token, leader: () => maintenance.isLeader });
+  try {
+    let address: { url: string };
+    try {
+      address = await api.listen(port, host);
+    } catch (error) {
+      throw listenError(error, host, port);
+    }
+    await maintenance.start();
+    process.stdout.write(`weft server listening on ${address.url} (db ${describeDb(target)})\n`);
+    if (!token && !LOOPBACK.test(host)) {
+      process.stderr.write(
+        `weft: warning: no --token, and ${host} is reachable from other hosts: anyone who can reach it can read runs and cancel them\n`,
+      );
+    }
+    await stop.received;
+    return 0;
+  } finally {
+    stop.dispose();
+    // A second signal while shutting down ends the process at once.
+    const force = nextSignal(['SIGTERM', 'SIGINT']);
+    void force.received.then((signal) => process.exit(signal === 'SIGINT' ? 130 : 143));
+    await api.close();
+    await maintenance.stop();
+    await store.close();
+    force.dispose();
+  }
+}

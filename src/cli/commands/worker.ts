@@ -1,0 +1,217 @@
+/**
+ * `weft worker <file.ts>`: a long-lived worker. It loads the file's pipelines and workflows,
+ * registers itself in the database and runs their steps — of every run, whoever submitted it —
+ * until it is told to stop. Any number of workers, on any hosts, share one Postgres database.
+ *
+ * ```sh
+ * weft worker pipelines.ts --db postgres://weft@db/weft --concurrency 32 --labels gpu
+ * ```
+ *
+ * Shutdown is graceful, then forced. The first SIGTERM (or SIGINT) stops claiming and lets the
+ * running steps finish for up to `--grace`; what is still running then is aborted and handed
+ * back to the queue, and the process exits 0. A second signal aborts at once: the running steps
+ * are handed back and the process exits 128 + the signal's number (143 for SIGTERM, 130 for
+ * SIGINT), as a shell reports a process the signal ended.
+ */
+import { constants } from 'node:os';
+import { parseDuration } from '../../core/duration.js';
+import { newId } from '../../core/ids.js';
+import { Engine } from '../../engine/engine.js';
+import type { Store } from '../../store/contract/store.js';
+import { loadFile } from '../load.js';
+import { dbPath, describeDb, openStore } from '../open-store.js';
+import { UsageError } from '../usage-error.js';
+import { parseConcurrency } from './run.js';
+
+export interface WorkerFlags {
+  db?: string;
+  concurrency?: string;
+  labels?: string[];
+  lease?: string;
+  grace?: string;
+  poll?: string;
+  name?: string;
+}
+
+export const WORKER_DEFAULTS = { concurrency: 16, lease: '30s', grace: '30s', poll: '1s' };
+
+/**
+ * After a second signal, how long the engine may take to abort its steps and hand them back
+ * before the process exits regardless (their leases then lapse and other workers take them).
+ */
+const ABORT_WAIT_MS = 3000;
+
+export async function workerCommand(file: string, flags: WorkerFlags): Promise<number> {
+  // Every flag is checked before anything is loaded or connected to.
+  const concurrency = parseConcurrency(flags.concurrency) ?? WORKER_DEFAULTS.concurrency;
+  const leaseMs = durationFlag('--lease', flags.lease ?? WORKER_DEFAULTS.lease, 1);
+  const graceMs = durationFlag('--grace', flags.grace ?? WORKER_DEFAULTS.grace, 0);
+  const pollMs = durationFlag('--poll', flags.poll ?? WORKER_DEFAULTS.poll, 1);
+  const labels = parseLabels(flags.labels ?? []);
+  const workerId = newId(parseName(flags.name));
+
+  const loaded = await loadFile(file);
+  const target = dbPath(flags.db);
+  const store = await openStore(target);
+  const engine = new Engine({
+    store,
+    definitions: loaded.registry,
+    concurrency,
+    leaseMs,
+    pollMs,
+    labels,
+    workerId,
+    scope: 'all',
+  });
+  try {
+    await engine.start();
+  } catch (error) {
+    await engine.stop({ graceMs: 0 }).catch(() => undefined);
+    await store.close();
+    throw error;
+  }
+  const shutdown = untilSignalled(engine, store, graceMs);
+  const names = loaded.registry.names();
+  process.stdout.write(
+    `weft worker ${engine.workerId} ready: ${plural(names.length, 'definition')} (${names.join(', ')}), ` +
+      `concurrency ${concurrency}, ${labels.length ? `labels ${labels.join(', ')}` : 'no labels'}, ` +
+      `db ${describeDb(target)}\n`,
+  );
+  return shutdown;
+}
+
+/**
+ * Resolves with the exit code once a signal has stopped the worker (see the module comment).
+ * The store is closed by then.
+ */
+function untilSignalled(engine: Engine, store: Store, graceMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping: Promise<void> | null = null;
+    // Set by a second signal: the exit code then, however the first stop ends.
+    let aborted: number | null = null;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping === null) {
+        const again = signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`;
+        process.stderr.write(
+          `stopping: finishing ${plural(engine.activeCount, 'running step')} (grace ${compact(graceMs)}); ${again} to abort\n`,
+        );
+        stopping = engine.stop({ graceMs });
+        void stopping.then(
+          () => finish(aborted ?? 0),
+          (error: unknown) => {
+            if (aborted !== null) return;
+            process.stderr.write(`weft: stopping the worker failed: ${errorText(error)}\n`);
+            finish(1);
+          },
+        );
+        return;
+      }
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.stderr.write(
+        `aborting: handing back ${plural(engine.activeCount, 'running step')}\n`,
+      );
+      const code = 128 + (constants.signals[signal] ?? 15);
+      aborted = code;
+      void abortNow(engine, store, stopping).then(() => finish(code));
+    };
+    let finished = false;
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      void store.close().then(
+        () => resolve(code),
+        () => resolve(code),
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/**
+ * Stops without grace: a stop with `graceMs: 0` aborts the steps still running, which go back
+ * to the queue. Whatever this worker still holds after that (a step that ignores its abort
+ * signal) is handed back directly: it is requeued now, and a late result of it is refused.
+ */
+async function abortNow(engine: Engine, store: Store, stopping: Promise<void>): Promise<void> {
+  const stopped = engine.stop({ graceMs: 0 }).then(() => stopping);
+  await within(
+    ABORT_WAIT_MS,
+    stopped.catch(() => undefined),
+  );
+  await within(
+    ABORT_WAIT_MS,
+    store.requeueExpired(Date.now(), [engine.workerId]).then(
+      () => store.removeWorker(engine.workerId),
+      () => undefined,
+    ),
+  );
+}
+
+/** Waits for `promise`, at most `ms`. */
+async function within(ms: number, promise: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}
+
+/** A duration flag in milliseconds (a bare number is milliseconds), at least `min`. */
+export function durationFlag(flag: string, text: string, min: number): number {
+  const trimmed = text.trim();
+  let ms: number;
+  try {
+    ms = parseDuration(/^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed, flag);
+  } catch {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)} is not a duration; use e.g. ${flag} 30s (or 500ms, 2m)`,
+    );
+  }
+  if (ms < min) {
+    throw new UsageError(`${flag} must be more than 0; e.g. ${flag} 30s`);
+  }
+  return ms;
+}
+
+/** `--labels gpu,region-eu` (repeatable): the labels this worker has. */
+function parseLabels(labels: readonly string[]): string[] {
+  for (const label of labels) {
+    if (!/^[\w.:/-]+$/.test(label)) {
+      throw new UsageError(
+        `--labels: ${JSON.stringify(label)} is not a label; use letters, digits and - _ . : /, e.g. --labels gpu,region-eu`,
+      );
+    }
+  }
+  return [...new Set(labels)];
+}
+
+/** `--name`: the prefix of this worker's id (default `wkr`), which names it in `weft show`. */
+function parseName(name: string | undefined): string {
+  if (name === undefined) return 'wkr';
+  if (!/^[A-Za-z0-9][\w.-]{0,62}$/.test(name)) {
+    throw new UsageError(
+      `--name ${JSON.stringify(name)} is not usable in a worker id; use letters, digits and - _ ., e.g. --name gpu-box-1`,
+    );
+  }
+  return name;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** `30s`, `2m`, `500ms`: a duration as a flag would give it. */
+function compact(ms: number): string {
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

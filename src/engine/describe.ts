@@ -1,0 +1,125 @@
+/**
+ * What a worker registers about each definition it runs (`Store.registerDefinitions`): its
+ * graph, the JSON Schema of its input, its labels and a hash of its code. Servers and the UI
+ * read these rows, so they can draw a pipeline and validate a trigger form without loading
+ * user code; two workers whose hashes differ run different code under one name.
+ */
+import { createHash } from 'node:crypto';
+import { toJSONSchema, type z } from 'zod';
+import { upstreamOf, type PipelineSpec } from '../sdk/pipeline-spec.js';
+import type { DefinitionRecord } from '../store/contract/types.js';
+import type { Definition, Registry } from './registry.js';
+
+/** A pipeline node as registered. */
+export interface NodeDescription {
+  name: string;
+  kind: 'node' | 'map';
+  /** Nodes and params it reads. */
+  deps: string[];
+  /** For a map: the node or param it maps over. */
+  over: string | null;
+  task: string | null;
+  description: string | null;
+  labels: string[];
+  retries: number;
+  timeoutMs: number | null;
+  concurrency: number | null;
+  /** The node function's source, shown in the UI. */
+  source: string;
+}
+
+export interface PipelineGraph {
+  kind: 'pipeline';
+  description: string | null;
+  params: string[];
+  nodes: NodeDescription[];
+  defaultOutputs: string[];
+  failFast: boolean;
+}
+
+export interface WorkflowGraph {
+  kind: 'workflow';
+  description: string | null;
+  labels: string[];
+  retries: number;
+  timeoutMs: number | null;
+  source: string;
+}
+
+export function describeDefinitions(registry: Registry, now: number): DefinitionRecord[] {
+  return registry.names().map((name) => describeDefinition(registry.get(name), now));
+}
+
+export function describeDefinition(definition: Definition, now: number): DefinitionRecord {
+  if (definition.kind === 'pipeline') {
+    const graph = pipelineGraph(definition.spec);
+    const labels = [...new Set(graph.nodes.flatMap((n) => n.labels))].sort();
+    return {
+      name: definition.name,
+      kind: 'pipeline',
+      graph,
+      inputSchema: jsonSchema(definition.spec.params),
+      codeHash: hash(graph),
+      labels,
+      registeredAt: now,
+    };
+  }
+  const graph: WorkflowGraph = {
+    kind: 'workflow',
+    description: definition.description ?? null,
+    labels: [...definition.policy.labels],
+    retries: definition.policy.maxAttempts - 1,
+    timeoutMs: definition.policy.timeoutMs,
+    source: definition.fn.toString(),
+  };
+  return {
+    name: definition.name,
+    kind: 'workflow',
+    graph,
+    inputSchema: jsonSchema(definition.input),
+    codeHash: hash(graph),
+    labels: graph.labels,
+    registeredAt: now,
+  };
+}
+
+function pipelineGraph(spec: PipelineSpec): PipelineGraph {
+  return {
+    kind: 'pipeline',
+    description: spec.description ?? null,
+    params: spec.paramNames,
+    nodes: spec.order.map((name) => {
+      const node = spec.nodes.get(name)!;
+      return {
+        name,
+        kind: node.kind,
+        deps: upstreamOf(node),
+        over: node.over,
+        task: node.task,
+        description: node.description ?? null,
+        labels: [...node.policy.labels],
+        retries: node.policy.maxAttempts - 1,
+        timeoutMs: node.policy.timeoutMs,
+        concurrency: node.policy.concurrency,
+        source: node.source,
+      };
+    }),
+    defaultOutputs: spec.defaultOutputs,
+    failFast: spec.failFast,
+  };
+}
+
+/** The input's JSON Schema, or null when there is no schema or it has no JSON form. */
+function jsonSchema(schema: z.ZodType | null): unknown {
+  if (schema === null) return null;
+  try {
+    // `io: 'input'`: what a caller sends, before defaults and transforms apply.
+    return toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  } catch {
+    return null;
+  }
+}
+
+function hash(graph: PipelineGraph | WorkflowGraph): string {
+  return createHash('sha256').update(JSON.stringify(graph)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,85 @@
+/**
+ * What the API returns for the store's records. Params, inputs, outputs and payloads are kept
+ * in the store as codec text (JSON plus tagged Dates, Maps, BigInts…); the API decodes them and
+ * answers with plain JSON a client can use as is (`json`, the default), or with the codec's
+ * tagged JSON, which loses nothing (`tagged`, with `?values=tagged`). See docs/api.md.
+ */
+import { decode, type Encoded } from '../core/codec.js';
+import type { EventRecord, RunRecord, StepRecord, WorkerRecord } from '../store/contract/types.js';
+
+export type ValueMode = 'json' | 'tagged';
+
+function bytesToBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/**
+ * A decoded value as plain JSON: a Date becomes its ISO string, a BigInt and a non-finite
+ * number their decimal text, bytes base64, a Set an array, a Map an object (or an array of
+ * `[key, value]` pairs when a key is not a string), `undefined` null (or absent in an object).
+ */
+export function toJsonValue(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : String(value);
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return null;
+  }
+  if (value === null) return null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value instanceof Uint8Array) return bytesToBase64(value);
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (value instanceof Set) return [...value].map(toJsonValue);
+  if (value instanceof Map) {
+    const entries = [...(value as Map<unknown, unknown>)];
+    if (entries.every(([k]) => typeof k === 'string')) {
+      return Object.fromEntries(entries.map(([k, v]) => [k, toJsonValue(v)]));
+    }
+    return entries.map(([k, v]) => [toJsonValue(k), toJsonValue(v)]);
+  }
+  if (value instanceof RegExp) return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v !== undefined) out[k] = toJsonValue(v);
+  }
+  return out;
+}
+
+/** An encoded value for the API; text the codec can't read is returned as it is. */
+export function apiValue(text: Encoded, mode: ValueMode): unknown {
+  try {
+    return mode === 'tagged' ? JSON.parse(text) : toJsonValue(decode(text));
+  } catch {
+    return text;
+  }
+}
+
+export function runView(run: RunRecord, mode: ValueMode) {
+  return { ...run, input: apiValue(run.input, mode) };
+}
+
+export function stepView(step: StepRecord, mode: ValueMode) {
+  return { ...step, output: step.output === null ? null : apiValue(step.output, mode) };
+}
+
+export function eventView(event: EventRecord, mode: ValueMode) {
+  return { ...event, payload: apiValue(event.payload, mode) };
+}
+
+/** A worker, and whether its heartbeat is recent enough for it to count as alive. */
+export function workerView(worker: WorkerRecord, now: number, staleAfterMs: number) {
+  return { ...worker, alive: now - worker.heartbeatAt <= staleAfterMs };
+}
+
+export type RunView = ReturnType<typeof runView>;
+export type StepView = ReturnType<typeof stepView>;
+export type EventView = ReturnType<typeof eventView>;
+export type WorkerView = ReturnType<typeof workerView>;

@@ -1,0 +1,216 @@
+/**
+ * Several workers on one store (separate connections, as separate processes would have):
+ * label routing, concurrency limits that hold across workers, priorities. Runs on SQLite and,
+ * in the `engine-on-postgres` project, on Postgres.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { Engine } from '../../src/engine/index.js';
+import { map, pipeline, task, workflow } from '../../src/index.js';
+import type { Store } from '../../src/store/contract/index.js';
+import { PostgresStore } from '../../src/store/postgres/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { testDatabase } from '../support/postgres.js';
+import { BACKEND } from './helpers.js';
+
+let pgDatabase: Promise<{ url: string; drop: () => Promise<void> }> | null = null;
+let schemas = 0;
+
+/** Opens `n` stores on one fresh database (schema or file), as `n` processes would. */
+async function sharedStores(n: number): Promise<{ stores: Store[]; cleanup: () => Promise<void> }> {
+  if (BACKEND === 'postgres') {
+    if (!pgDatabase) {
+      pgDatabase = testDatabase(inject('weftPostgresUrl'), 'workers');
+      const db = pgDatabase;
+      afterAll(async () => (await db).drop());
+    }
+    const { url } = await pgDatabase;
+    const schema = `w${++schemas}`;
+    const stores: Store[] = [];
+    for (let i = 0; i < n; i++) stores.push(await PostgresStore.connect(url, { schema }));
+    return { stores, cleanup: async () => void (await Promise.all(stores.map((s) => s.close()))) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'weft-workers-'));
+  const stores: Store[] = [];
+  for (let i = 0; i < n; i++) {
+    const store = SqliteStore.open(join(dir, 'weft.db'));
+    await store.migrate();
+    stores.push(store);
+  }
+  return {
+    stores,
+    cleanup: async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function workers(
+  specs: { labels?: string[]; concurrency?: number; worker?: boolean }[],
+  definitions: ConstructorParameters<typeof Engine>[0]['definitions'],
+): Promise<{ engines: Engine[]; stores: Store[] }> {
+  const { stores, cleanup } = await sharedStores(specs.length);
+  cleanups.push(cleanup);
+  const engines = specs.map(
+    (spec, i) =>
+      new Engine({
+        store: stores[i]!,
+        definitions: [...(definitions as Iterable<never>)],
+        pollMs: 50,
+        captureConsole: false,
+        workerId: `worker-${i}`,
+        ...spec,
+      }),
+  );
+  for (const e of engines) await e.start();
+  cleanups.push(async () => {
+    for (const e of engines) await e.stop({ graceMs: 1000 });
+  });
+  return { engines, stores };
+}
+
+/** The largest number of intervals open at once. */
+function maxOverlap(intervals: { start: number; end: number }[]): number {
+  const points = intervals.flatMap((i) => [
+    { at: i.start, d: 1 },
+    { at: i.end, d: -1 },
+  ]);
+  // At equal times an end comes first: touching intervals do not overlap.
+  points.sort((a, b) => a.at - b.at || a.d - b.d);
+  let open = 0;
+  let max = 0;
+  for (const p of points) {
+    open += p.d;
+    max = Math.max(max, open);
+  }
+  return max;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe(`several workers on one ${BACKEND} store`, () => {
+  it('routes labelled work to workers that have the labels', async () => {
+    const onGpu = task('on-gpu', { labels: ['gpu'] }, ({ prep }: { prep: number }) => prep + 1);
+    const p = pipeline('routed', {
+      prep: (_: unknown) => 1,
+      train: onGpu,
+      report: ({ train }: { train: number }) => train * 10,
+    });
+    const w = workflow('gpu-flow', { labels: ['gpu', 'region-eu'] }, async (ctx) =>
+      ctx.step('one', () => 1),
+    );
+    const nowhere = task('nowhere', { labels: ['tpu'] }, (_: unknown) => 0);
+    const stuck = pipeline('stuck', { never: nowhere });
+    const { engines, stores } = await workers(
+      [{ labels: [] }, { labels: ['gpu'] }, { labels: ['gpu', 'region-eu'] }],
+      [p, w, stuck],
+    );
+    const [plain] = engines;
+    const runs = await Promise.all(Array.from({ length: 4 }, () => plain!.submit(p)));
+    const flows = await Promise.all(Array.from({ length: 3 }, () => plain!.submit(w)));
+    const never = await plain!.submit(stuck);
+    for (const r of [...runs, ...flows]) expect((await plain!.wait(r.id)).status).toBe('succeeded');
+    expect(await plain!.result(runs[0]!.id)).toMatchObject({ report: 20 });
+
+    const store = stores[0]!;
+    for (const r of runs) {
+      const attempts = await store.listAttempts(r.id);
+      const train = attempts.find((a) => a.stepKey === 'train')!;
+      expect(['worker-1', 'worker-2']).toContain(train.workerId);
+    }
+    for (const r of flows) {
+      const attempts = await store.listAttempts(r.id);
+      expect(attempts.find((a) => a.stepKey === '$run')?.workerId).toBe('worker-2');
+    }
+    // Nobody has `tpu`: the step waits, queued, for a worker that does.
+    await sleep(150);
+    expect((await store.getStep(never.id, 'never'))?.status).toBe('queued');
+    expect((await store.listWorkers()).find((x) => x.id === 'worker-2')?.labels).toEqual([
+      'gpu',
+      'region-eu',
+    ]);
+  });
+
+  it('holds a concurrency limit across workers, per task and per key', async () => {
+    const spans: { task: string; key: string; start: number; end: number }[] = [];
+    const timed = (name: string) => async (x: { n: number; key: string }) => {
+      const start = performance.now();
+      await sleep(25);
+      spans.push({ task: name, key: x.key, start, end: performance.now() });
+      return x.n;
+    };
+    const limited = task('limited', { concurrency: 2 }, timed('limited'));
+    const perKey = task(
+      'per-key',
+      { concurrency: 1, concurrencyKey: (x: { key: string }) => x.key },
+      timed('per-key'),
+    );
+    const p = pipeline('limits', {
+      items: (_: unknown) =>
+        Array.from({ length: 10 }, (_, n) => ({ n, key: n % 2 === 0 ? 'even' : 'odd' })),
+      a: map('items', limited),
+      b: map('items', perKey),
+    });
+    const { engines } = await workers([{ concurrency: 8 }, { concurrency: 8 }], [p]);
+    const run = await engines[0]!.submit(p);
+    expect((await engines[0]!.wait(run.id)).status).toBe('succeeded');
+    const a = spans.filter((s) => s.task === 'limited');
+    const b = spans.filter((s) => s.task === 'per-key');
+    expect(a).toHaveLength(10);
+    expect(b).toHaveLength(10);
+    expect(maxOverlap(a)).toBeLessThanOrEqual(2);
+    expect(maxOverlap(a)).toBe(2);
+    for (const key of ['even', 'odd']) {
+      expect(maxOverlap(b.filter((s) => s.key === key))).toBe(1);
+    }
+  });
+
+  it('starts queued work by priority, whichever worker claims it', async () => {
+    const order: number[] = [];
+    const job = task('job', async ({ p }: { p: number }) => {
+      order.push(p);
+      await sleep(5);
+      return p;
+    });
+    const jobs = pipeline('jobs', { run: job }, { params: z.object({ p: z.number() }) });
+    const { stores } = await sharedStores(3);
+    cleanups.push(async () => {
+      for (const s of stores) await s.close();
+    });
+    // Queue everything before any worker runs.
+    const client = new Engine({ store: stores[0]!, definitions: [jobs], worker: false });
+    await client.start();
+    const priorities = [3, 9, 0, 7, 5, 1, 8, 2, 6, 4];
+    const runs = [];
+    for (const p of priorities)
+      runs.push(await client.submit(jobs, { params: { p }, priority: p }));
+    const engines = [1, 2].map(
+      (i) =>
+        new Engine({
+          store: stores[i]!,
+          definitions: [jobs],
+          concurrency: 1,
+          pollMs: 50,
+          captureConsole: false,
+        }),
+    );
+    for (const e of engines) await e.start();
+    cleanups.push(async () => {
+      for (const e of engines) await e.stop({ graceMs: 1000 });
+      await client.stop();
+    });
+    for (const r of runs) expect((await client.wait(r.id)).status).toBe('succeeded');
+    // Claims take the highest priority left; two workers may swap neighbours, no more.
+    expect(order).toHaveLength(10);
+    order.forEach((p, i) => expect(Math.abs(9 - i - p)).toBeLessThanOrEqual(1));
+  });
+});
