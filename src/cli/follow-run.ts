@@ -19,7 +19,7 @@ import {
 } from './format.js';
 import { createJournalProgress } from './journal-progress.js';
 import { isEntryKind, kindCounts } from './journal-format.js';
-import { DEFAULT_DB } from './open-store.js';
+import { DEFAULT_DB, describeDb, isPostgresUrl } from './open-store.js';
 import { createProgress, type ProgressView } from './progress.js';
 
 export interface FollowOptions {
@@ -165,6 +165,7 @@ function finalNodes(spec: PipelineSpec, top: StepRecord[]): string[] {
 
 /** A path as the user would type it from here. */
 export function dbDisplay(path: string): string {
+  if (isPostgresUrl(path)) return describeDb(path);
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') ? rel : path;
 }

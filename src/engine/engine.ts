@@ -120,12 +120,15 @@ export class Engine {
   readonly #runsSeen = new Map<string, string>();
   readonly #waiters = new Map<string, ((run: RunRecord) => void)[]>();
   readonly #stopController = new AbortController();
+  /** The abort reason of steps a stopping worker hands back (not a failure of theirs). */
+  readonly #shutdown = new CancelledError('worker shutdown');
+  /** Ends the grace period early: a second `stop({ graceMs: 0 })` while stopping. */
+  #graceCut: AbortController | null = null;
+  #stopping: Promise<void> | null = null;
   #kicked = false;
   /** A notification came: runs may have finished elsewhere, so waiters look again. */
   #notified = false;
   #unsubscribe: (() => Promise<void>) | null = null;
-  /** While a stop waits for running steps: ends the wait. */
-  #grace: AbortController | null = null;
   #kick: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #heartbeat: Promise<void> | null = null;
@@ -222,8 +225,7 @@ export class Engine {
    * the queue (a second SIGTERM to a worker). Before any stop, stops with no grace.
    */
   async abort(): Promise<void> {
-    if (this.#state === 'running') return this.stop({ graceMs: 0 });
-    this.#grace?.abort();
+    return this.stop({ graceMs: 0 });
   }
 
   /**
@@ -231,26 +233,53 @@ export class Engine {
    * hands it back to the queue.
    */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 10_000;
     if (this.#state === 'stopped' || this.#state === 'created') {
       this.#state = 'stopped';
       return;
     }
-    if (this.#state === 'stopping') return;
+    if (this.#state === 'stopping') {
+      // Stopping already: `graceMs: 0` ends the grace period now (a second SIGTERM).
+      if (graceMs === 0) this.#graceCut?.abort();
+      return this.#stopping ?? undefined;
+    }
     this.#state = 'stopping';
+    this.#graceCut = new AbortController();
+    this.#stopping = this.#shutDown(graceMs, this.#graceCut.signal);
+    return this.#stopping;
+  }
+
+  /**
+   * Whether a step's abort is this worker stopping: its attempt is not a failure, and the step
+   * goes back to the queue (see {@link stop}) instead of being recorded.
+   * @internal
+   */
+  handingBack(active: ActiveStep): boolean {
+    return active.controller.signal.reason === this.#shutdown;
+  }
+
+  async #shutDown(graceMs: number, cut: AbortSignal): Promise<void> {
     this.#wake();
     await this.#loop;
     if (this.#active.size > 0) {
       const drained = new Promise<void>((resolve) => (this.#settled = resolve));
       const grace = new AbortController();
-      this.#grace = grace;
-      await Promise.race([
-        drained,
-        systemClock.sleep(options.graceMs ?? 10_000, grace.signal).catch(() => undefined),
-      ]);
+      const onCut = () => grace.abort();
+      cut.addEventListener('abort', onCut, { once: true });
+      if (graceMs > 0 && !cut.aborted) {
+        await Promise.race([
+          drained,
+          systemClock.sleep(graceMs, grace.signal).catch(() => undefined),
+        ]);
+      }
       grace.abort();
-      this.#grace = null;
-      for (const a of this.#active.values())
-        a.controller.abort(new CancelledError('worker shutdown'));
+      cut.removeEventListener('abort', onCut);
+      for (const a of this.#active.values()) a.controller.abort(this.#shutdown);
+      // The aborted runners return without recording anything; a step that ignores its signal
+      // is handed back all the same, and its late result refused.
+      const settle = new AbortController();
+      await Promise.race([drained, systemClock.sleep(1000, settle.signal).catch(() => undefined)]);
+      settle.abort();
     }
     this.#stopController.abort();
     await this.#heartbeat?.catch(() => undefined);

@@ -364,6 +364,8 @@ async function fail(
   slot?: string,
 ): Promise<TransitionResult> {
   const c = active.claimed;
+  // A stopping worker hands the step back (stop() requeues it): nothing to record.
+  if (engine.handingBack(active)) return HANDED_BACK;
   const cancelled = active.controller.signal.aborted;
   const serialized = serializeError(error);
   const policy = node?.policy;
@@ -441,6 +443,13 @@ async function defer(engine: Engine, active: ActiveStep, slot: string): Promise<
   }
   return null;
 }
+
+const HANDED_BACK: TransitionResult = {
+  applied: false,
+  runStatus: 'running',
+  claimed: [],
+  queuedMore: false,
+};
 
 function failFastOf(engine: Engine, definition: string): boolean {
   if (!engine.registry.has(definition)) return false;

@@ -33,15 +33,18 @@ export async function runWorkflowStep(
   const fault = engine.faults.afterClaim;
   if (fault) await fault({ point: 'afterClaim', runId: c.runId, step: c.key, attempt: c.attempt });
   const ref = { runId: c.runId, key: c.key, attempt: c.attempt, workerId: engine.workerId };
-  const fail = (error: unknown, retryAt: number | null) =>
-    engine.store.failStep({
-      ...ref,
-      error: serializeError(error),
-      now: engine.clock.now(),
-      retryAt,
-      failFast: false,
-      logs: active.logs.splice(0),
-    });
+  const fail = async (error: unknown, retryAt: number | null): Promise<TransitionResult> =>
+    // A stopping worker hands the run back (stop() requeues it): nothing to record.
+    engine.handingBack(active)
+      ? { applied: false, runStatus: 'running', claimed: [], queuedMore: false }
+      : engine.store.failStep({
+          ...ref,
+          error: serializeError(error),
+          now: engine.clock.now(),
+          retryAt,
+          failFast: false,
+          logs: active.logs.splice(0),
+        });
 
   const deadline =
     definition.policy.timeoutMs === null

@@ -4,7 +4,7 @@ import { RUN_STATUSES, type RunStatus } from '../../core/states.js';
 import { colorsFor, dateTime, duration, paintStatus, table, toJson } from '../format.js';
 import { dbDisplay } from '../follow-run.js';
 import { safeDecode } from '../journal-format.js';
-import { dbPath, openStore } from '../open-store.js';
+import { dbPath, isPostgresUrl, openStore } from '../open-store.js';
 import { UsageError } from '../usage-error.js';
 
 export interface RunsFlags {
@@ -22,7 +22,7 @@ export async function runsCommand(flags: RunsFlags): Promise<number> {
   const limit = parseLimit(flags.limit);
   const name = flags.name ?? flags.pipeline;
   const path = dbPath(flags.db);
-  if (!existsSync(path)) {
+  if (!isPostgresUrl(path) && !existsSync(path)) {
     if (flags.json) process.stdout.write('[]\n');
     else process.stdout.write(`no runs yet (no database at ${dbDisplay(path)})\n`);
     return 0;

@@ -138,10 +138,7 @@ function untilSignalled(engine: Engine, store: Store, graceMs: number): Promise<
  */
 async function abortNow(engine: Engine, store: Store, stopping: Promise<void>): Promise<void> {
   const stopped = engine.stop({ graceMs: 0 }).then(() => stopping);
-  await within(
-    ABORT_WAIT_MS,
-    stopped.catch(() => undefined),
-  );
+  await within(ABORT_WAIT_MS, stopped);
   await within(
     ABORT_WAIT_MS,
     store.requeueExpired(Date.now(), [engine.workerId]).then(

@@ -178,8 +178,7 @@ export async function completeBatch(
       applied: applied[n] !== undefined,
       runStatus: statuses.get(input.runId)!,
       claimed: isLast ? claimed : [],
-      queuedMore:
-        applied[n] !== undefined && (queuedRuns.has(input.runId) || (isLast && woke)),
+      queuedMore: applied[n] !== undefined && (queuedRuns.has(input.runId) || (isLast && woke)),
     };
   });
 }
