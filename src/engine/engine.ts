@@ -125,6 +125,8 @@ export class Engine {
   /** Ends the grace period early: a second `stop({ graceMs: 0 })` while stopping. */
   #graceCut: AbortController | null = null;
   #stopping: Promise<void> | null = null;
+  /** Slots promised to claims in flight (the loop's, a submit's). */
+  #reserved = 0;
   #kicked = false;
   /** A notification came: runs may have finished elsewhere, so waiters look again. */
   #notified = false;
@@ -162,7 +164,7 @@ export class Engine {
       () => this.#active.size,
       (held) => {
         // The batch's held steps are done: their slots are free for what the batch made ready.
-        const free = this.concurrency - this.#active.size + held;
+        const free = this.concurrency - this.#active.size - this.#reserved + held;
         return free > 0 && this.#state === 'running'
           ? { limit: free, leaseMs: this.leaseMs, labels: this.labels }
           : null;
@@ -314,22 +316,31 @@ export class Engine {
         ? planWorkflowRun(definition, options, priority)
         : planPipelineRun(definition, options, priority);
     const now = this.clock.now();
-    const { run, created } = await this.store.createRun(
-      {
-        id: newId('run', now),
-        kind: definition.kind,
-        definition: definition.name,
-        input: encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params'),
-        outputs: definition.kind === 'pipeline' && options.outputs ? [...options.outputs] : [],
-        trigger: options.trigger ?? 'api',
-        parentRunId: options.parentRunId ?? null,
-        idempotencyKey: options.idempotencyKey ?? null,
-        tags: options.tags ?? [],
-        priority,
-        createdAt: now,
-      },
-      planned.steps,
-    );
+    // A worker with a free slot takes the new run's first steps in the same transaction: they
+    // start without a round trip through the queue (and without waking anyone).
+    const free = this.#workerEnabled && this.#state === 'running' ? this.#free() : 0;
+    this.#reserved += free;
+    const { run, created, claimed } = await this.store
+      .createRun(
+        {
+          id: newId('run', now),
+          kind: definition.kind,
+          definition: definition.name,
+          input: encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params'),
+          outputs: definition.kind === 'pipeline' && options.outputs ? [...options.outputs] : [],
+          trigger: options.trigger ?? 'api',
+          parentRunId: options.parentRunId ?? null,
+          idempotencyKey: options.idempotencyKey ?? null,
+          tags: options.tags ?? [],
+          priority,
+          createdAt: now,
+        },
+        planned.steps,
+        free > 0
+          ? { workerId: this.workerId, limit: free, leaseMs: this.leaseMs, labels: this.labels }
+          : undefined,
+      )
+      .finally(() => (this.#reserved -= free));
     if (!isTerminalRun(run.status)) this.#ownRuns.add(run.id);
     if (created)
       this.emit({
@@ -339,8 +350,24 @@ export class Engine {
         status: run.status,
         at: now,
       });
+    if (claimed.length > 0) {
+      // Started on the next turn of the event loop: a caller that listens right after submit
+      // sees the run's first events. Until then the claimed steps keep their slots reserved.
+      this.#reserved += claimed.length;
+      setImmediate(() => {
+        this.#reserved -= claimed.length;
+        for (const c of claimed) {
+          if (this.#state === 'running') this.#launch(c);
+        }
+      });
+    }
     this.#wake();
     return run;
+  }
+
+  /** Slots free for new claims: not running a step, nor reserved by a claim in flight. */
+  #free(): number {
+    return Math.max(0, this.concurrency - this.#active.size - this.#reserved);
   }
 
   /** Resolves with the run once it has finished (succeeded, failed or cancelled). */
@@ -557,13 +584,16 @@ export class Engine {
           }
         }
       }
-      const free = this.concurrency - this.#active.size;
+      const free = this.#free();
       let claimed: ClaimedStep[] = [];
       if (free > 0) {
+        this.#reserved += free;
         try {
           claimed = await this.#claim(free, definitions);
         } catch (error) {
           this.#reportLoopError(error);
+        } finally {
+          this.#reserved -= free;
         }
         for (const c of claimed) this.#launch(c);
         if (claimed.length === free) continue;
@@ -649,9 +679,13 @@ export class Engine {
         this.clock.now() + this.leaseMs,
       );
       for (const l of lost) {
-        this.#active
-          .get(activeId(l.runId, l.key))
-          ?.controller.abort(new CancelledError(`step ${l.key} (lease lost)`));
+        // Only the attempt the renewal was for: it may have finished meanwhile, and the same
+        // step's next attempt (claimed since) holds a lease of its own.
+        const id = activeId(l.runId, l.key);
+        const asked = held.find((a) => activeId(a.claimed.runId, a.claimed.key) === id);
+        if (asked && this.#active.get(id) === asked) {
+          asked.controller.abort(new CancelledError(`step ${l.key} (lease lost)`));
+        }
       }
     }
     for (const a of this.#active.values()) await a.flushLogs();

@@ -82,6 +82,42 @@ export function describeDistributedConformance(
     });
   });
 
+  describe('createRun with a claim', () => {
+    it("claims the new run's first steps for its creator, within the limit and its labels", async () => {
+      const store = current();
+      const run = newRun({ createdAt: T0 + 7 });
+      const { created, claimed } = await store.createRun(
+        run,
+        [step('a'), step('b'), step('gpu', [], { labels: ['gpu'] }), step('c', ['a'])],
+        { workerId: W, limit: 5, leaseMs: LEASE, labels: [] },
+      );
+      expect(created).toBe(true);
+      expect(claimed.map((c) => c.key).sort()).toEqual(['a', 'b']);
+      expect(claimed[0]).toMatchObject({ attempt: 1, leaseExpiresAt: T0 + 7 + LEASE });
+      expect((await store.getRun(run.id))?.status).toBe('running');
+      expect((await store.getStep(run.id, 'a'))?.leaseOwner).toBe(W);
+      expect((await store.getStep(run.id, 'gpu'))?.status).toBe('queued');
+      expect((await store.getStep(run.id, 'c'))?.status).toBe('pending');
+
+      const limited = newRun();
+      const one = await store.createRun(limited, [step('x'), step('y')], {
+        workerId: W,
+        limit: 1,
+        leaseMs: LEASE,
+      });
+      expect(one.claimed).toHaveLength(1);
+      // A repeated idempotency key creates nothing and claims nothing.
+      const keyed = newRun({ idempotencyKey: 'once' });
+      await store.createRun(keyed, [step('k')]);
+      const again = await store.createRun(newRun({ idempotencyKey: 'once' }), [step('k')], {
+        workerId: W,
+        limit: 5,
+        leaseMs: LEASE,
+      });
+      expect(again).toMatchObject({ created: false, claimed: [] });
+    });
+  });
+
   describe('definitions', () => {
     const etl: DefinitionRecord = {
       name: 'etl',

@@ -124,7 +124,7 @@ export function describeStoreConformance(
           updatedAt: T0 + 5,
           waitingFor: null,
         };
-        expect(result).toEqual({ run: expected, created: true });
+        expect(result).toEqual({ run: expected, created: true, claimed: [] });
         expect(await store.getRun(run.id)).toEqual(expected);
         expect(await store.getRun('run_missing')).toBeNull();
       });

@@ -11,6 +11,7 @@ import type {
   AttemptRecord,
   AcquireSlot,
   ClaimOptions,
+  CreateClaim,
   DefinitionRecord,
   DeferStep,
   Leadership,
@@ -47,8 +48,16 @@ export interface Store {
    * Inserts a run with its steps: steps with no dependencies are `queued`, the others
    * `pending`, overrides `succeeded`. With an idempotency key already used by a run of the
    * same definition, inserts nothing and returns that run with `created: false`.
+   *
+   * With `claim`, the creating worker claims up to `claim.limit` of the new run's queued steps
+   * in the same transaction (as {@link claimSteps} would, at `run.createdAt`): a run submitted
+   * by a worker with a free slot starts without a round trip through the queue.
    */
-  createRun(run: NewRun, steps: NewStep[]): Promise<{ run: RunRecord; created: boolean }>;
+  createRun(
+    run: NewRun,
+    steps: NewStep[],
+    claim?: CreateClaim,
+  ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }>;
   getRun(id: string): Promise<RunRecord | null>;
   /** Newest first. */
   listRuns(query?: ListRunsQuery): Promise<RunRecord[]>;

@@ -271,6 +271,9 @@ export interface ClaimedStep {
   input?: Encoded;
 }
 
+/** A worker claiming the first steps of the run it creates, in the same transaction. */
+export type CreateClaim = Omit<ClaimOptions, 'runId' | 'definitions' | 'now'>;
+
 export interface ClaimOptions {
   workerId: string;
   /** Most steps to claim. */

@@ -73,6 +73,8 @@ export async function completeBatch(
     ready.set(runId, list);
   };
   const plain: CompleteStep[] = [];
+  /** Fan-out items by their map step: each map counts down once for all of them. */
+  const items = new Map<string, { runId: string; map: string; n: number; now: number }>();
   let woke = false;
   for (const [n, input] of inputs.entries()) {
     const row = applied[n];
@@ -82,12 +84,23 @@ export async function completeBatch(
       // The workflow function returned: its output (on the `$run` step) is the run's result.
       await T.finishWorkflow(db, input.runId, input.now, null);
     } else if (row.parent_key !== null) {
-      const r = await T.afterSuccess(db, input.runId, input.key, row.parent_key, input.now);
-      addReady(input.runId, r.steps);
-      if (r.steps.length === 0) await T.finishIfDone(db, input.runId, input.now);
+      // An item has no dependents of its own (edges start at its map step).
+      const id = `${input.runId}\u0000${row.parent_key}`;
+      const group = items.get(id) ?? { runId: input.runId, map: row.parent_key, n: 0, now: 0 };
+      group.n++;
+      group.now = Math.max(group.now, input.now);
+      items.set(id, group);
     } else {
       plain.push(input);
     }
+  }
+  for (const { runId, map, n, now } of items.values()) {
+    const counted = await S.countDownMapBy(db, runId, map, now, n);
+    if (counted?.status !== 'succeeded') continue;
+    // The map's last items came in: it succeeds, and what follows it as after any success.
+    const r = await T.afterSuccess(db, runId, map, counted.parent_key, now);
+    addReady(runId, r.steps);
+    if (r.steps.length === 0) await T.finishIfDone(db, runId, now);
   }
   if (plain.length > 0) {
     const counted = await S.countDownMany(

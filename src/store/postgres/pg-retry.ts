@@ -158,10 +158,12 @@ export async function withReconnect<T>(
  */
 export function recoverRun(
   id: string,
-): (db: Db) => Promise<{ run: RunRecord; created: boolean } | undefined> {
+): (db: Db) => Promise<{ run: RunRecord; created: boolean; claimed: [] } | undefined> {
   return async (db) => {
     const row = await S.run(db, id);
-    return row ? { run: toRun(row), created: true } : undefined;
+    // Steps the lost COMMIT claimed for the caller are not handed to it: their leases expire
+    // and they run then (at least once).
+    return row ? { run: toRun(row), created: true, claimed: [] } : undefined;
   };
 }
 

@@ -228,8 +228,10 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
 );
 
 /**
- * Claims up to `limit` claimable queued steps, best first, in one statement: the CTE picks and
- * locks them, the UPDATE takes them. Parameters, in order: worker, lease end, now, limit, then
+ * Claims up to `limit` claimable queued steps, best first, in ONE statement (no transaction
+ * around it, so one round trip): the first CTE picks and locks them, the next takes them, the
+ * last moves their runs to `running` (a queued run, or a parked workflow whose `$run` step
+ * woke). Parameters, in order: worker, lease end, now, limit, then
  * [runId], [definitions], [worker labels] as the filters say.
  *
  * `FOR UPDATE OF s SKIP LOCKED`: workers claiming at once each take different steps instead of
@@ -262,12 +264,19 @@ export function claimQueuedSql(filters: {
       LIMIT $4
       FOR UPDATE OF s SKIP LOCKED
     )
-    UPDATE steps s SET status = 'running', attempt = s.attempt + 1, lease_owner = $1,
-      lease_expires_at = $2, started_at = $3
-    FROM picked p
-    WHERE s.run_id = p.run_id AND s.key = p.key AND s.${CLAIMABLE_FROM}
-    RETURNING s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, p.kind, p.definition,
-      p.input, s.priority, s.queued_at`;
+    , claimed AS (
+      UPDATE steps s SET status = 'running', attempt = s.attempt + 1, lease_owner = $1,
+        lease_expires_at = $2, started_at = $3
+      FROM picked p
+      WHERE s.run_id = p.run_id AND s.key = p.key AND s.${CLAIMABLE_FROM}
+      RETURNING s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, p.kind, p.definition,
+        p.input, s.priority, s.queued_at
+    ), started AS (
+      UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $3), updated_at = $3,
+        ${NOT_WAITING}
+      WHERE id IN (SELECT run_id FROM claimed) AND ${runMayBecome('running')}
+    )
+    SELECT * FROM claimed`;
 }
 export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null; input: string };
 
@@ -411,33 +420,6 @@ export const nextWakeOf = stmt1<[number, string[]], { at: number | null }>(
 // Workflows --------------------------------------------------------------------------------
 
 /** The caller holds the run's `$run` step at this attempt (the fence of journal writes). */
-export const heldRun = stmt1<[string, string, number, string], { priority: number }>(
-  `SELECT priority FROM steps WHERE ${HELD}`,
-);
-/** A journal entry never overwrites a pipeline node or the `$run` step (same key). */
-export const upsertEntry = exec<
-  [
-    string,
-    string,
-    string,
-    StepKind,
-    number,
-    string,
-    string | null,
-    string | null,
-    number,
-    number,
-    number | null,
-    number | null,
-  ]
->(
-  `INSERT INTO steps (run_id, key, node, kind, seq, status, output, error, attempt, available_at, priority, started_at, finished_at)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, ${NEVER}, $10, $11, $12)
-   ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind, seq = excluded.seq,
-     status = excluded.status, output = excluded.output, error = excluded.error, attempt = excluded.attempt,
-     started_at = excluded.started_at, finished_at = excluded.finished_at
-   WHERE steps.kind NOT IN ('node', 'run')`,
-);
 /** The `$run` step goes back to the queue until its wake-up time (or NEVER). */
 export const parkStep = exec<[string, string, number, string, number]>(
   `UPDATE steps SET status = 'queued', available_at = $5, queued_at = $5, lease_owner = NULL, lease_expires_at = NULL
@@ -522,16 +504,6 @@ export const insertAttempts = exec<
   `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
    SELECT a.run_id, a.key, a.attempt, $4, a.worker, a.started_at, $7, $8::jsonb
    FROM unnest($1::text[], $2::text[], $3::int[], $5::text[], $6::bigint[]) AS a(run_id, key, attempt, worker, started_at)`,
-);
-/** A journal entry's attempt: written again if the same attempt is recorded twice. */
-export const upsertAttempt = exec<
-  [string, string, number, AttemptStatus, string | null, number, number, string | null]
->(
-  `INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
-   ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
-     worker_id = excluded.worker_id, started_at = excluded.started_at,
-     finished_at = excluded.finished_at, error = excluded.error`,
 );
 export const attempts = stmt<[string], AttemptRow>(
   'SELECT * FROM attempts WHERE run_id = $1 ORDER BY finished_at, step_key, attempt',
@@ -698,4 +670,82 @@ export const runStatuses = stmt<[string[]], { id: string; status: RunStatus }>(
 );
 export const lockRuns = exec<[string[]]>(
   'SELECT 1 FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+);
+/** A map step counts down several of its items at once; it succeeds with its last one. */
+export const countDownMapBy = stmt1<
+  [string, string, number, number],
+  { status: string; parent_key: string | null }
+>(
+  `UPDATE steps SET waiting_on = waiting_on - $4,
+     status = CASE WHEN waiting_on <= $4 THEN 'succeeded' ELSE status END,
+     finished_at = CASE WHEN waiting_on <= $4 THEN $3 ELSE finished_at END
+   WHERE run_id = $1 AND key = $2 AND status = 'running' AND lease_owner IS NULL
+   RETURNING status, parent_key`,
+);
+
+/**
+ * `recordEntry` in ONE statement (one round trip, no transaction around it): the run's row
+ * locked (a cancellation cannot commit between the fence and the write), the fence checked,
+ * the entry upserted, its attempt row and log lines written — all only if the worker still
+ * holds the run. Returns whether it did. An entry never overwrites a pipeline node or the
+ * `$run` step of the same key.
+ */
+export const recordEntryAtOnce = stmt1<
+  [
+    string, // $1 run
+    string, // $2 worker
+    number, // $3 the `$run` attempt held
+    string, // $4 entry key
+    string, // $5 name
+    StepKind, // $6
+    number, // $7 seq
+    string, // $8 status
+    string | null, // $9 output
+    string | null, // $10 error
+    number, // $11 attempt
+    number | null, // $12 started at
+    number | null, // $13 finished at
+    boolean, // $14 with an attempt row
+    number, // $15 its attempt
+    string, // $16 its status
+    number, // $17 its start
+    number, // $18 now
+    string | null, // $19 its error
+    string[], // $20.. log lines: run, step, attempt, at, level, message
+    (string | null)[],
+    (number | null)[],
+    number[],
+    string[],
+    string[],
+  ],
+  { held: number }
+>(
+  `WITH run AS (
+     SELECT id FROM runs WHERE id = $1 FOR UPDATE
+   ), held AS (
+     SELECT s.priority FROM steps s JOIN run ON run.id = s.run_id
+     WHERE s.run_id = $1 AND s.key = ${RUN_STEP} AND s.status = 'running' AND s.attempt = $3
+       AND s.lease_owner = $2
+   ), entry AS (
+     INSERT INTO steps (run_id, key, node, kind, seq, status, output, error, attempt, available_at, priority, started_at, finished_at)
+     SELECT $1, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, ${NEVER}, held.priority, $12, $13 FROM held
+     ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind, seq = excluded.seq,
+       status = excluded.status, output = excluded.output, error = excluded.error, attempt = excluded.attempt,
+       started_at = excluded.started_at, finished_at = excluded.finished_at
+     WHERE steps.kind NOT IN ('node', 'run')
+   ), attempt AS (
+     INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+     SELECT $1, $4, $15, $16, $2, $17, $18, $19::jsonb FROM held WHERE $14
+     ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
+       worker_id = excluded.worker_id, started_at = excluded.started_at,
+       finished_at = excluded.finished_at, error = excluded.error
+   ), logged AS (
+     INSERT INTO logs (run_id, step_key, attempt, at, level, message)
+     SELECT l.run_id, l.step_key, l.attempt, l.at, l.level, l.message
+     FROM unnest($20::text[], $21::text[], $22::int[], $23::bigint[], $24::text[], $25::text[])
+       WITH ORDINALITY AS l(run_id, step_key, attempt, at, level, message, n)
+     WHERE EXISTS (SELECT 1 FROM held)
+     ORDER BY l.n
+   )
+   SELECT COUNT(*)::int AS held FROM held`,
 );

@@ -22,6 +22,7 @@ import { isTerminalRun } from '../../core/states.js';
 import type { Store } from '../contract/store.js';
 import type {
   AcquireSlot,
+  CreateClaim,
   AttemptRecord,
   DefinitionRecord,
   DeferStep,
@@ -229,7 +230,11 @@ export class PostgresStore implements Store {
 
   // Runs -----------------------------------------------------------------------------------
 
-  async createRun(run: NewRun, steps: NewStep[]): Promise<{ run: RunRecord; created: boolean }> {
+  async createRun(
+    run: NewRun,
+    steps: NewStep[],
+    claim?: CreateClaim,
+  ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }> {
     const checked = checkNewSteps(run.definition, steps);
     return this.#tx(async (db) => {
       const key = run.idempotencyKey ?? null;
@@ -253,7 +258,7 @@ export class PostgresStore implements Store {
         // The key is taken (ON CONFLICT waited for the run holding it to commit).
         const existing = await S.runByIdempotency(db, run.definition, key!);
         if (!existing) throw new WeftError('idempotency_conflict', `run key ${key} vanished`);
-        return { run: toRun(existing), created: false };
+        return { run: toRun(existing), created: false, claimed: [] };
       }
       const cols = {
         key: [] as string[],
@@ -313,8 +318,14 @@ export class PostgresStore implements Store {
       if (from.length > 0) await S.insertEdges(db, run.id, from, to);
       // Nothing to run (no steps, or all overridden): the run is done as it is created.
       if (!unfinished) await T.finishIfDone(db, run.id, at);
-      await S.notifyWork(db);
-      return { run: toRun((await S.run(db, run.id))!), created: true };
+      let claimed: ClaimedStep[] = [];
+      if (claim && claim.limit > 0 && unfinished) {
+        claimed = await this.#claimIn(db, { ...claim, runId: run.id, now: at });
+      }
+      // Others have work only if the creator left some; a run done at once may be awaited.
+      const queued = cols.status.filter((s) => s === 'queued').length;
+      if (!unfinished || claimed.length < queued) await S.notifyWork(db);
+      return { run: toRun((await S.run(db, run.id))!), created: true, claimed };
     }, recoverRun(run.id));
   }
 
@@ -381,6 +392,11 @@ export class PostgresStore implements Store {
 
   async claimSteps(o: ClaimOptions): Promise<ClaimedStep[]> {
     if (o.limit <= 0) return [];
+    return this.#statement((db) => this.#claimIn(db, o));
+  }
+
+  /** `claimSteps` as one statement on `db` (the pool, or the caller's transaction). */
+  async #claimIn(db: Db, o: ClaimOptions): Promise<ClaimedStep[]> {
     const lease = o.now + o.leaseMs;
     const params: unknown[] = [o.workerId, lease, o.now, o.limit];
     if (o.runId !== undefined) params.push(o.runId);
@@ -392,20 +408,15 @@ export class PostgresStore implements Store {
       definitions: o.definitions !== undefined,
       labels,
     });
-    return this.#tx(async (db) => {
-      const rows = (await db.query<ClaimedRow>(sql, params)).rows;
-      if (rows.length === 0) return [];
-      // RETURNING has no order: put the claims back in claim order.
-      rows.sort(
-        (a, b) =>
-          b.priority - a.priority ||
-          (a.queued_at ?? 0) - (b.queued_at ?? 0) ||
-          (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-      );
-      const runs = [...new Set(rows.map((r) => r.run_id))];
-      await S.startRuns(db, o.now, runs);
-      return rows.map((row) => ({ ...toClaimed(row, lease), input: row.input }));
-    });
+    const rows = (await db.query<ClaimedRow>(sql, params)).rows;
+    // RETURNING has no order: put the claims back in claim order.
+    rows.sort(
+      (a, b) =>
+        b.priority - a.priority ||
+        (a.queued_at ?? 0) - (b.queued_at ?? 0) ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
+    return rows.map((row) => ({ ...toClaimed(row, lease), input: row.input }));
   }
 
   async renewLeases(
@@ -414,14 +425,11 @@ export class PostgresStore implements Store {
     until: number,
   ): Promise<{ runId: string; key: string }[]> {
     if (steps.length === 0) return [];
-    // One statement, so one transaction.
-    const held = await S.renewLeases(
-      this.#pool,
-      until,
-      workerId,
-      steps.map((s) => s.runId),
-      steps.map((s) => s.key),
-    );
+    const runIds = steps.map((s) => s.runId);
+    const keys = steps.map((s) => s.key);
+    // One statement; a deadlock with a batch of completions crossing the same rows (they lock
+    // them in no particular order) is retried.
+    const held = await this.#statement((db) => S.renewLeases(db, until, workerId, runIds, keys));
     const still = new Set(held.map((r) => `${r.run_id}\u0000${r.key}`));
     return steps
       .filter((s) => !still.has(`${s.runId}\u0000${s.key}`))
@@ -448,8 +456,13 @@ export class PostgresStore implements Store {
         if (batchMayWake(batch)) await S.notifyWork(db);
         return batch;
       }
-      const results: TransitionResult[] = [];
-      for (const input of inputs) results.push(await T.complete(db, input));
+      // Steps run ahead (`claim`) come after the results that made them ready: those results
+      // go set-based first (with no claim budget, they leave every step they make ready
+      // queued, as the inputs that claim them ahead need), then the rest one by one.
+      const cut = inputs.findIndex((i) => i.claim !== undefined);
+      const head = cut > 0 ? inputs.slice(0, cut) : [];
+      const results: TransitionResult[] = batchable(head) ? await completeBatch(db, head) : [];
+      for (const input of inputs.slice(results.length)) results.push(await T.complete(db, input));
       if (results.some(mayWake)) await S.notifyWork(db);
       return results;
     });
@@ -732,14 +745,15 @@ export class PostgresStore implements Store {
         `a journal entry of run ${runId} may not use the key ${WORKFLOW_STEP_KEY}: it is the workflow's own step`,
       );
     }
-    return this.#tx(async (db) => {
-      // Locked so that a cancellation of the run can't commit between the fence and the write.
-      await S.lockRun(db, runId);
-      const held = await S.heldRun(db, runId, WORKFLOW_STEP_KEY, input.runAttempt, input.workerId);
-      if (!held) return { applied: false };
-      await S.upsertEntry(
+    const a = input.attemptRow;
+    const logs = input.logs ?? [];
+    // One statement: it locks the run, checks the fence and writes, all or nothing.
+    const row = await this.#statement((db) =>
+      S.recordEntryAtOnce(
         db,
         runId,
+        input.workerId,
+        input.runAttempt,
         entry.key,
         entry.name,
         entry.kind,
@@ -748,27 +762,23 @@ export class PostgresStore implements Store {
         entry.output,
         json(entry.error),
         entry.attempt,
-        held.priority,
         entry.startedAt,
         entry.finishedAt,
-      );
-      const a = input.attemptRow;
-      if (a) {
-        await S.upsertAttempt(
-          db,
-          runId,
-          entry.key,
-          a.attempt,
-          a.status,
-          input.workerId,
-          a.startedAt,
-          now,
-          json(a.error),
-        );
-      }
-      if (input.logs) await S.insertLogs(db, input.logs);
-      return { applied: true };
-    });
+        a !== undefined,
+        a?.attempt ?? 0,
+        a?.status ?? 'succeeded',
+        a?.startedAt ?? now,
+        now,
+        json(a?.error ?? null),
+        logs.map((l) => l.runId),
+        logs.map((l) => l.stepKey),
+        logs.map((l) => l.attempt),
+        logs.map((l) => l.at),
+        logs.map((l) => l.level),
+        logs.map((l) => l.message),
+      ),
+    );
+    return { applied: (row?.held ?? 0) > 0 };
   }
 
   /**
@@ -880,6 +890,22 @@ export class PostgresStore implements Store {
    * written and, if that is there (the COMMIT went through, its reply was lost), returns the
    * result instead of running `fn` again.
    */
+  /**
+   * Runs one statement on its own (autocommit: one round trip), again if Postgres aborted it as
+   * a deadlock victim. Connection failures are retried by the pool's own `query`.
+   */
+  async #statement<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await fn(this.#pool);
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (typeof code === 'string' && RETRYABLE.has(code) && tries < MAX_TRIES) continue;
+        throw error;
+      }
+    }
+  }
+
   async #tx<T>(
     fn: (db: Db) => Promise<T>,
     recover?: (db: Db) => Promise<T | undefined>,

@@ -23,6 +23,7 @@ import { NotFoundError, WeftError, type SerializedError } from '../../core/error
 import type { Store } from '../contract/store.js';
 import type {
   AcquireSlot,
+  CreateClaim,
   DefinitionRecord,
   DeferStep,
   Leadership,
@@ -112,13 +113,17 @@ export class SqliteStore implements Store {
 
   // Runs -----------------------------------------------------------------------------------
 
-  async createRun(run: NewRun, steps: NewStep[]): Promise<{ run: RunRecord; created: boolean }> {
+  async createRun(
+    run: NewRun,
+    steps: NewStep[],
+    claim?: CreateClaim,
+  ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }> {
     const checked = checkNewSteps(run.definition, steps);
     return this.#tx(() => {
       const key = run.idempotencyKey ?? null;
       if (key !== null) {
         const existing = this.#s.runByIdempotency.get(run.definition, key);
-        if (existing) return { run: toRun(existing), created: false };
+        if (existing) return { run: toRun(existing), created: false, claimed: [] };
       }
       const at = run.createdAt;
       const priority = run.priority ?? 0;
@@ -180,7 +185,11 @@ export class SqliteStore implements Store {
       }
       // Nothing to run (no steps, or all overridden): the run is done as it is created.
       if (!unfinished) this.#t.finishIfDone(run.id, at);
-      return { run: toRun(this.#s.run.get(run.id)!), created: true };
+      const claimed =
+        claim && claim.limit > 0 && unfinished
+          ? this.#claim({ ...claim, runId: run.id, now: at })
+          : [];
+      return { run: toRun(this.#s.run.get(run.id)!), created: true, claimed };
     });
   }
 
@@ -248,7 +257,12 @@ export class SqliteStore implements Store {
 
   async claimSteps(o: ClaimOptions): Promise<ClaimedStep[]> {
     if (o.limit <= 0) return [];
-    return this.#tx(() => {
+    return this.#tx(() => this.#claim(o));
+  }
+
+  /** `claimSteps` inside the caller's transaction. */
+  #claim(o: ClaimOptions): ClaimedStep[] {
+    {
       const params: unknown[] = [o.now];
       if (o.runId !== undefined) params.push(o.runId);
       if (o.definitions !== undefined) params.push(JSON.stringify(o.definitions));
@@ -273,7 +287,7 @@ export class SqliteStore implements Store {
         }
       }
       return claimed;
-    });
+    }
   }
 
   async renewLeases(
