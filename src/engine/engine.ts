@@ -51,6 +51,9 @@ import { describeDefinitions } from './describe.js';
 
 export type EngineState = 'created' | 'running' | 'stopping' | 'stopped';
 
+/** The running engines of each store object (see `Engine.start`). */
+const peers = new WeakMap<Store, Set<Engine>>();
+
 export interface EngineOptions {
   store: Store;
   /** The pipelines this engine runs (and whose steps its worker claims). */
@@ -127,6 +130,12 @@ export class Engine {
   #stopping: Promise<void> | null = null;
   /** Slots promised to claims in flight (the loop's, a submit's). */
   #reserved = 0;
+  /** Child runs that workflows this worker parked wait on. */
+  readonly #awaitedChildren = new Set<string>();
+  /** Whether queued work may be waiting for this worker: false after a claim came back short. */
+  #backlog = true;
+  /** How many times something woke the loop with news of work. */
+  #wakes = 0;
   #kicked = false;
   /** A notification came: runs may have finished elsewhere, so waiters look again. */
   #notified = false;
@@ -202,10 +211,17 @@ export class Engine {
       throw new ConfigError('invalid_state', `engine cannot start: it is ${this.#state}`);
     }
     this.#state = 'running';
+    // Engines sharing this store object hear from one another directly; the store's
+    // notifications of its own transactions are then news to nobody (see #hear).
+    let local = peers.get(this.store);
+    if (!local) peers.set(this.store, (local = new Set()));
+    local.add(this);
     if (!this.#workerEnabled) {
       // A client only submits and waits: it hears of runs finishing elsewhere (notifications,
       // and a poll while it waits on any).
-      this.#unsubscribe = await this.store.subscribe(() => this.#wake());
+      this.#unsubscribe = await this.store.subscribe(({ own }) => {
+        if (!own) this.#hear();
+      });
       this.#loop = this.#runWaitLoop();
       return;
     }
@@ -213,9 +229,8 @@ export class Engine {
     await this.store.registerDefinitions(describeDefinitions(this.registry, this.clock.now()));
     // Other processes' work and finished runs wake this one at once (Postgres); polling stays
     // the fallback.
-    this.#unsubscribe = await this.store.subscribe(() => {
-      this.#notified = true;
-      this.#wake();
+    this.#unsubscribe = await this.store.subscribe(({ own }) => {
+      if (!own) this.#hear();
     });
     await this.recoverDeadWorkers();
     this.#loop = this.#runLoop();
@@ -285,6 +300,7 @@ export class Engine {
     }
     this.#stopController.abort();
     await this.#heartbeat?.catch(() => undefined);
+    peers.get(this.store)?.delete(this);
     await this.#unsubscribe?.().catch(() => undefined);
     this.#unsubscribe = null;
     if (this.#workerEnabled) {
@@ -342,6 +358,7 @@ export class Engine {
       )
       .finally(() => (this.#reserved -= free));
     if (!isTerminalRun(run.status)) this.#ownRuns.add(run.id);
+    if (created) this.#tellPeers();
     if (created)
       this.emit({
         type: 'run',
@@ -361,7 +378,13 @@ export class Engine {
         }
       });
     }
-    this.#wake();
+    // Others of the new run's steps may wait in the queue: the loop takes them (the steps that
+    // wait on nothing, or only on overrides, are queued).
+    const preset = new Set(planned.steps.filter((p) => p.override !== undefined).map((p) => p.key));
+    const queued = planned.steps.filter(
+      (p) => p.override === undefined && p.dependsOn.every((d) => preset.has(d)),
+    ).length;
+    if (!created || claimed.length < queued) this.#wake();
     return run;
   }
 
@@ -470,7 +493,10 @@ export class Engine {
       idempotencyKey: options.idempotencyKey ?? null,
       sentAt: now,
     });
-    if (result.woken.length) this.#wake();
+    if (result.woken.length) {
+      this.#wake();
+      this.#tellPeers();
+    }
     return result;
   }
 
@@ -489,6 +515,8 @@ export class Engine {
     const existing = await this.store.getRun(runId);
     if (!existing) throw new NotFoundError('run', runId);
     const { running } = await this.store.cancelRun(runId, this.clock.now(), reason);
+    this.#wake();
+    this.#tellPeers();
     for (const key of running)
       this.#active.get(activeId(runId, key))?.controller.abort(new CancelledError(`step ${key}`));
     // Child runs were cancelled with it: abort what this process runs of them too.
@@ -536,8 +564,29 @@ export class Engine {
   // -------------------------------------------------------------------------------------------
   // The worker loop
 
+  /** Another process (or an engine sharing this store) may have queued work or finished a run. */
+  #hear(): void {
+    this.#notified = true;
+    this.#wake();
+  }
+
+  /** Wakes the other engines on this store object: something changed they may care about. */
+  #tellPeers(): void {
+    for (const peer of peers.get(this.store) ?? []) if (peer !== this) peer.#hear();
+  }
+
   /** @internal Wakes the loop: work may be available or a slot freed. */
   #wake(): void {
+    this.#backlog = true;
+    this.#wakes++;
+    this.#kickLoop();
+  }
+
+  /**
+   * Runs the loop once more without news of work: a slot freed. The loop then claims only if
+   * work may be waiting ({@link #backlog}), and otherwise recomputes when to look again.
+   */
+  #kickLoop(): void {
     this.#kicked = true;
     const k = this.#kick;
     if (k) {
@@ -586,7 +635,8 @@ export class Engine {
       }
       const free = this.#free();
       let claimed: ClaimedStep[] = [];
-      if (free > 0) {
+      if (free > 0 && this.#backlog) {
+        const wakes = this.#wakes;
         this.#reserved += free;
         try {
           claimed = await this.#claim(free, definitions);
@@ -597,6 +647,9 @@ export class Engine {
         }
         for (const c of claimed) this.#launch(c);
         if (claimed.length === free) continue;
+        // The queue had less than asked and nothing new came meanwhile: until news of work
+        // (or the poll), a freed slot is no reason to ask again.
+        if (this.#wakes === wakes) this.#backlog = false;
       }
       if (this.#kicked || this.#state !== 'running') continue;
       await this.#idle(definitions);
@@ -643,6 +696,8 @@ export class Engine {
     timer.abort();
     this.#kick = null;
     if (timedOut) {
+      // Time passed: retries and sleeps may be due, other processes may have queued work.
+      this.#backlog = true;
       try {
         await this.#checkWaiters();
       } catch (error) {
@@ -725,7 +780,7 @@ export class Engine {
       if (this.#active.size === 0 && this.#settled) this.#settled();
       // A step whose completion claimed its successor handed its slot on: the loop has
       // nothing new to do. Otherwise a slot is free and the loop should look for work.
-      if (!handedOn) this.#wake();
+      if (!handedOn) this.#kickLoop();
     });
   }
 
@@ -756,12 +811,20 @@ export class Engine {
     }
   }
 
+  /** @internal A workflow this worker parks waits on `childRunId`. */
+  awaitChild(childRunId: string): void {
+    this.#awaitedChildren.add(childRunId);
+  }
+
   /** @internal Acts on what a transition changed: launch claimed steps, settle finished runs. */
   afterTransition(runId: string, result: TransitionResult): void {
     for (const c of result.claimed) {
       if (this.#state === 'running') this.#launch(c);
     }
-    if (result.queuedMore) this.#wake();
+    // A child run finishing wakes its parked parent: look for it if this worker parked it.
+    const wokeParent = isTerminalRun(result.runStatus) && this.#awaitedChildren.delete(runId);
+    if (result.queuedMore || wokeParent) this.#wake();
+    if (result.applied && (result.queuedMore || isTerminalRun(result.runStatus))) this.#tellPeers();
     if (isTerminalRun(result.runStatus)) {
       this.#runSettled(runId, result.runStatus, this.#runsSeen.get(runId) ?? '');
     }

@@ -102,6 +102,8 @@ export async function runWorkflowStep(
   if (execution.park && !active.controller.signal.aborted) {
     const { wakeAt, waitingFor } = execution.park;
     const wake = deadline === null ? wakeAt : Math.min(wakeAt ?? deadline, deadline);
+    // Its child finishing here must wake this worker's loop (see Engine.afterTransition).
+    if (waitingFor.kind === 'child') engine.awaitChild(waitingFor.childRunId);
     const { applied } = await engine.store.parkRun({
       runId: c.runId,
       workerId: engine.workerId,
@@ -123,7 +125,8 @@ export async function runWorkflowStep(
         at: engine.clock.now(),
         waitingFor,
       });
-    return { applied, runStatus: 'waiting', claimed: [], queuedMore: false };
+    // A wait already satisfied parks the run available at once: let the loop look.
+    return { applied, runStatus: 'waiting', claimed: [], queuedMore: applied };
   }
   if (outcome.ok) {
     let output: string;

@@ -180,10 +180,12 @@ export interface Store {
    */
   lead(name: string, holder: string): Promise<Leadership | null>;
   /**
-   * Calls `listener` when other processes may have queued work (Postgres: LISTEN/NOTIFY),
-   * best effort: a worker still polls. Returns the function that stops listening.
+   * Calls `listener` when a transaction may have queued work or finished a run (Postgres:
+   * LISTEN/NOTIFY), best effort: a worker still polls. `own` says the transaction ran on this
+   * store's own connections (whoever used this store object knows already). Returns the
+   * function that stops listening.
    */
-  subscribe(listener: () => void): Promise<() => Promise<void>>;
+  subscribe(listener: (notice: { own: boolean }) => void): Promise<() => Promise<void>>;
 
   // Workflows ------------------------------------------------------------------------------
   //

@@ -16,14 +16,15 @@ const MAX_BACKOFF_MS = 2000;
 
 export class WorkSubscription {
   readonly #config: pg.ClientConfig;
-  readonly #listener: () => void;
+  /** Called with the process id of the server connection that sent the notification. */
+  readonly #listener: (pid: number) => void;
   #client: pg.Client | null = null;
   #schema: string | null = null;
   #stopped = false;
   #retry: NodeJS.Timeout | null = null;
   #backoff = MIN_BACKOFF_MS;
 
-  constructor(config: pg.ClientConfig, listener: () => void) {
+  constructor(config: pg.ClientConfig, listener: (pid: number) => void) {
     this.#config = config;
     this.#listener = listener;
   }
@@ -56,7 +57,7 @@ export class WorkSubscription {
     client.on('notification', (message) => {
       // Other schemas of the same database (other Weft deployments) share the channel.
       if (message.channel === WORK_CHANNEL && (message.payload ?? '') === this.#schema) {
-        this.#listener();
+        this.#listener(message.processId);
       }
     });
     try {
@@ -85,8 +86,8 @@ export class WorkSubscription {
       this.#retry = null;
       if (this.#stopped) return;
       this.#connect().then(
-        // Notifications sent while we were away are gone: look once.
-        () => this.#listener(),
+        // Notifications sent while we were away are gone: look once (as if from another).
+        () => this.#listener(-1),
         () => this.#scheduleReconnect(),
       );
     }, delay);

@@ -131,6 +131,8 @@ export class PostgresStore implements Store {
   /** How to open a connection of its own (leadership, LISTEN), as the pool opens its. */
   #config: pg.ClientConfig = {};
   readonly #connections = new Set<pg.Client>();
+  /** Server process ids of the pool's connections. */
+  readonly #backends = new Set<number>();
   readonly #subscriptions = new Set<WorkSubscription>();
 
   /**
@@ -180,6 +182,12 @@ export class PostgresStore implements Store {
     pool.on('error', () => undefined);
     pool.on('connect', (client) => {
       this.#reached = true;
+      // The server process behind each connection: a notification it sent is this store's own.
+      const pid = (client as pg.PoolClient & { processID?: number }).processID;
+      if (pid !== undefined) {
+        this.#backends.add(pid);
+        client.once('end', () => this.#backends.delete(pid));
+      }
       // A connection that dies while checked out (between two statements of a transaction)
       // emits `error` too, where the pool listens only to idle ones. The statement in flight,
       // or the next one, fails with it, and #tx drops the connection.
@@ -725,8 +733,10 @@ export class PostgresStore implements Store {
     };
   }
 
-  async subscribe(listener: () => void): Promise<() => Promise<void>> {
-    const subscription = new WorkSubscription(this.#config, listener);
+  async subscribe(listener: (notice: { own: boolean }) => void): Promise<() => Promise<void>> {
+    const subscription = new WorkSubscription(this.#config, (pid) =>
+      listener({ own: this.#backends.has(pid) }),
+    );
     await subscription.start();
     this.#subscriptions.add(subscription);
     return async () => {
