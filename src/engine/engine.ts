@@ -136,6 +136,8 @@ export class Engine {
   #backlog = true;
   /** How many times something woke the loop with news of work. */
   #wakes = 0;
+  /** When the loop last claimed. */
+  #claimedAt = 0;
   #kicked = false;
   /** A notification came: runs may have finished elsewhere, so waiters look again. */
   #notified = false;
@@ -635,8 +637,12 @@ export class Engine {
       }
       const free = this.#free();
       let claimed: ClaimedStep[] = [];
+      // Look at least once per poll interval, even while freed slots keep the loop turning:
+      // other processes' work may come with no notification (SQLite) or one that was lost.
+      if (this.clock.now() - this.#claimedAt >= this.pollMs) this.#backlog = true;
       if (free > 0 && this.#backlog) {
         const wakes = this.#wakes;
+        this.#claimedAt = this.clock.now();
         this.#reserved += free;
         try {
           claimed = await this.#claim(free, definitions);
