@@ -15,6 +15,15 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
+// Output piped into a command that stops reading (`weft runs | head`) ends quietly, as other
+// command-line tools do, instead of with an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 const code = await runCli(process.argv);
 await Promise.all([flush(process.stdout), flush(process.stderr)]);
 process.exit(code);
