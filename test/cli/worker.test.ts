@@ -11,7 +11,7 @@ describe('weft worker: flags', () => {
     [['--grace', '5 mins'], /^weft: --grace "5 mins" is not a duration/],
     [['--poll', '-1s'], /^weft: --poll "-1s" is not a duration/],
     [['--concurrency', '0'], /^weft: --concurrency "0" is not a whole number >= 1/],
-    [['--labels', 'gpu,bad label'], /^weft: --labels: "bad label" is not a label/],
+    [['--labels', 'gpu,bad label'], /^weft: --labels: label "bad label" is invalid/],
     [['--name', 'no spaces'], /^weft: --name "no spaces" is not usable in a worker id/],
   ];
   it.each(cases)('%j is a one-line usage error, exit 2', async (flags, message) => {

@@ -91,3 +91,19 @@ describe('resolvePolicy', () => {
     expect(() => resolvePolicy('task t', options as never)).toThrow(message);
   });
 });
+
+describe('labels', () => {
+  it('are sorted and deduplicated; a bad one is an error naming it and the owner', () => {
+    expect(resolvePolicy('task t', { labels: ['region-eu', 'gpu', 'gpu'] }).labels).toEqual([
+      'gpu',
+      'region-eu',
+    ]);
+    expect(resolvePolicy('task t', {}).labels).toEqual([]);
+    expect(() => resolvePolicy('task t', { labels: ['gpu', 'has space'] })).toThrow(
+      /task t: label "has space" is invalid/,
+    );
+    expect(() => resolvePolicy('task t', { labels: 'gpu' as never })).toThrow(
+      /task t: labels must be an array of strings/,
+    );
+  });
+});

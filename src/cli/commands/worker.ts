@@ -15,6 +15,7 @@
  */
 import { constants } from 'node:os';
 import { parseDuration } from '../../core/duration.js';
+import { checkLabels } from '../../core/policy.js';
 import { newId } from '../../core/ids.js';
 import { Engine } from '../../engine/engine.js';
 import type { Store } from '../../store/contract/store.js';
@@ -175,16 +176,13 @@ export function durationFlag(flag: string, text: string, min: number): number {
   return ms;
 }
 
-/** `--labels gpu,region-eu` (repeatable): the labels this worker has. */
+/** `--labels gpu,region-eu` (repeatable): the labels this worker has, checked as tasks' are. */
 function parseLabels(labels: readonly string[]): string[] {
-  for (const label of labels) {
-    if (!/^[\w.:/-]+$/.test(label)) {
-      throw new UsageError(
-        `--labels: ${JSON.stringify(label)} is not a label; use letters, digits and - _ . : /, e.g. --labels gpu,region-eu`,
-      );
-    }
+  try {
+    return checkLabels('--labels', labels);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}, e.g. --labels gpu,region-eu`);
   }
-  return [...new Set(labels)];
 }
 
 /** `--name`: the prefix of this worker's id (default `wkr`), which names it in `weft show`. */
