@@ -147,33 +147,41 @@ export async function completeBatch(
   );
   const started = new Set<string>();
   const now = last.now;
+  // Chosen first (best first, within the budget and the worker's labels), then claimed with
+  // one statement per run; what is not taken is queued.
+  const chosen = new Map<string, string[]>();
+  let count = 0;
   for (const { runId, row } of candidates) {
     const fits =
       budget !== undefined &&
-      claimed.length < budget.limit &&
+      count < budget.limit &&
       (row.labels === null || row.labels.every((l) => budget.labels?.includes(l) ?? false));
-    const taken = fits
-      ? await S.claimReady(db, runId, row.key, last.workerId, now + budget.leaseMs, now)
-      : undefined;
-    if (taken) {
-      const run = await S.runInfo(db, runId);
-      claimed.push(
-        toClaimed(
-          {
-            ...taken,
-            run_id: runId,
-            key: row.key,
-            kind: run!.kind,
-            definition: run!.definition,
-          },
-          now + budget!.leaseMs,
-        ),
-      );
-      if (run!.status !== 'running') started.add(runId);
+    if (fits) {
+      chosen.set(runId, [...(chosen.get(runId) ?? []), row.key]);
+      count++;
     } else {
       queue.runIds.push(runId);
       queue.keys.push(row.key);
     }
+  }
+  for (const [runId, keys] of chosen) {
+    const lease = now + budget!.leaseMs;
+    const taken = new Map(
+      (await S.claimReadyMany(db, runId, keys, last.workerId, lease, now)).map((r) => [r.key, r]),
+    );
+    const run = taken.size > 0 ? await S.runInfo(db, runId) : undefined;
+    for (const key of keys) {
+      const row = taken.get(key);
+      if (!row || !run) {
+        queue.runIds.push(runId);
+        queue.keys.push(key);
+        continue;
+      }
+      claimed.push(
+        toClaimed({ ...row, run_id: runId, kind: run.kind, definition: run.definition }, lease),
+      );
+    }
+    if (run && run.status !== 'running') started.add(runId);
   }
   if (queue.keys.length > 0) await S.queueSteps(db, queue.runIds, queue.keys, now);
   if (started.size > 0) await S.startRuns(db, now, [...started]);

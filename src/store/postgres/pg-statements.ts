@@ -341,6 +341,16 @@ export const claimReady = stmt1<
    WHERE run_id = $1 AND key = $2 AND status = 'pending' AND waiting_on <= 0
    RETURNING node, parent_key, idx, attempt`,
 );
+/** {@link claimReady} for several steps of a run in one statement (rows in no order). */
+export const claimReadyMany = stmt<
+  [string, string[], string, number, number],
+  Pick<ClaimRow, 'key' | 'node' | 'parent_key' | 'idx' | 'attempt'>
+>(
+  `UPDATE steps SET status = 'running', attempt = attempt + 1, lease_owner = $3, lease_expires_at = $4,
+     queued_at = $5, available_at = $5, started_at = $5
+   WHERE run_id = $1 AND key = ANY($2::text[]) AND status = 'pending' AND waiting_on <= 0
+   RETURNING key, node, parent_key, idx, attempt`,
+);
 /** Queues the ready dependents of the given finished steps. */
 export const queueReady = exec<[string, string[], number]>(
   `UPDATE steps SET status = 'queued', queued_at = $3, available_at = $3

@@ -293,9 +293,19 @@ export async function release(
         : [...fit].sort(
             (a, b) => b.priority - a.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
           );
-    for (const step of order.slice(0, limit)) {
-      const row = await S.claimReady(db, runId, step.key, workerId, lease, now);
-      if (row) taken.push({ key: step.key, row });
+    const chosen = order.slice(0, limit).map((step) => step.key);
+    if (chosen.length === 1) {
+      const row = await S.claimReady(db, runId, chosen[0]!, workerId, lease, now);
+      if (row) taken.push({ key: chosen[0]!, row });
+    } else if (chosen.length > 1) {
+      // One statement for all of them (a fan-out's branches), put back in claim order.
+      const rows = new Map(
+        (await S.claimReadyMany(db, runId, chosen, workerId, lease, now)).map((r) => [r.key, r]),
+      );
+      for (const key of chosen) {
+        const row = rows.get(key);
+        if (row) taken.push({ key, row });
+      }
     }
   }
   if (taken.length < ready.steps.length) await S.queueReady(db, runId, ready.from, now);
