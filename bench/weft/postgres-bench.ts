@@ -1,7 +1,7 @@
 /**
  * The distributed (Postgres) benchmarks, against a real Postgres with its default durability
  * (fsync on, synchronous_commit on): `WEFT_BENCH_PG_URL` when set, else an embedded Postgres
- * booted for the run (`postgres-server.ts`) and stopped at the end.
+ * booted for the run (`test/support/postgres-server.ts`, with `WEFT_PG_DURABLE`) and stopped at the end.
  *
  * 1. A single task (a one-node pipeline run): submit → the node starts, and submit → the caller
  *    sees the finished run; (a) caller and worker in one process, (b) a worker process of its own.
@@ -33,7 +33,8 @@ import { startCounting, stopCounting, type QueryCounts } from './postgres-count.
 import { summarize, type Summary } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER = fileURLToPath(new URL('./postgres-server.ts', import.meta.url));
+// The tests' embedded Postgres, with Postgres's default durability.
+const SERVER = fileURLToPath(new URL('../../test/support/postgres-server.ts', import.meta.url));
 const WORKER = fileURLToPath(new URL('./postgres-worker.ts', import.meta.url));
 
 export interface PostgresOptions {
@@ -86,6 +87,12 @@ async function bootServer(): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      WEFT_PG_DURABLE: '1',
+      WEFT_PG_FLAGS: process.env.WEFT_BENCH_PG_FLAGS ?? '',
+      WEFT_PG_LOG: process.env.WEFT_BENCH_PG_LOG ? '1' : '',
+    },
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {

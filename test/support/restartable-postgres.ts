@@ -1,6 +1,6 @@
 /**
- * A private Postgres a test may stop and start (`restartable-postgres-server.ts`, in a child
- * process): never the shared one of `postgres-global.ts`, which other test files use at the
+ * A private Postgres a test may stop and start (`postgres-server.ts` with `WEFT_PG_COMMANDS`,
+ * in a child process): never the shared one of `postgres-global.ts`, which other test files use at the
  * same time.
  *
  * ```ts
@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER = fileURLToPath(new URL('./restartable-postgres-server.ts', import.meta.url));
+const SERVER = fileURLToPath(new URL('./postgres-server.ts', import.meta.url));
 
 export interface RestartablePostgres {
   /** The maintenance database (`postgres`) of the server. */
@@ -32,6 +32,7 @@ export async function startRestartablePostgres(): Promise<RestartablePostgres> {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, WEFT_PG_COMMANDS: '1' },
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const waiting: { line: string; resolve: () => void; reject: (e: Error) => void }[] = [];
