@@ -240,16 +240,9 @@ export class Engine {
   }
 
   /**
-   * Ends a {@link stop}'s grace period now: steps still running are aborted and handed back to
-   * the queue (a second SIGTERM to a worker). Before any stop, stops with no grace.
-   */
-  async abort(): Promise<void> {
-    return this.stop({ graceMs: 0 });
-  }
-
-  /**
    * Stops claiming, lets running steps finish for up to `graceMs`, then aborts what is left and
-   * hands it back to the queue.
+   * hands it back to the queue. Called again with `graceMs: 0` while stopping, it ends the grace
+   * period now (a worker's second SIGTERM).
    */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     const graceMs = options.graceMs ?? 10_000;
