@@ -95,9 +95,31 @@ export default tseslint.config(
   ),
   zone(
     'client',
-    ['sdk', 'engine', 'store', 'server', 'testing', 'cli'],
-    'the client depends on core only',
+    ['sdk', 'engine', 'store', 'testing', 'cli'],
+    'the client depends on core only (and on the API types of the server)',
   ),
+  {
+    // The client takes the API's types from the server, and nothing else of it.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)server/(?!api-types\\.js$)',
+              message: 'src/client imports only the API types of src/server (server/api-types.js)',
+            },
+            {
+              regex: '(^|/)server/api-types\\.js$',
+              allowTypeImports: true,
+              message: 'src/client imports the API types as types only (import type)',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['test/**/*.ts', 'examples/**/*.ts'],
     rules: {

@@ -8,7 +8,15 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['weft-source', 'node', 'default'] } },
   test: {
     projects: [
-      { extends: true, test: { name: 'weft', include: ['test/**/*.test.ts', 'src/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'weft',
+          include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+          // The browser suites need Chromium and the built UI: `npm run test:browser`.
+          exclude: ['test/browser/**', '**/node_modules/**'],
+        },
+      },
       {
         // The engine integration suites again, on the Postgres store.
         extends: true,

@@ -1,4 +1,5 @@
-// Compiles src/ to dist/ and copies the SQL migrations beside the compiled stores.
+// Compiles src/ to dist/, copies the SQL migrations beside the compiled stores, and builds the
+// web UI (ui/, with Vite) into dist/ui, which the server serves.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,4 +16,9 @@ execFileSync(
 for (const dialect of ['sqlite', 'postgres']) {
   const from = `src/store/${dialect}/migrations`;
   if (existsSync(from)) cpSync(from, `dist/store/${dialect}/migrations`, { recursive: true });
+}
+
+if (existsSync('ui/vite.config.ts')) {
+  const { build } = await import('vite');
+  await build({ configFile: 'ui/vite.config.ts', logLevel: 'warn' });
 }

@@ -16,8 +16,17 @@ export interface LoadedFile {
   registry: Registry;
 }
 
-/** Imports `file` and collects the pipelines and workflows among its exports. */
-export async function loadFile(file: string): Promise<LoadedFile> {
+export interface LoadOptions {
+  /** Called with the URL of every module the import loads (the file and what it imports). */
+  onImport?: (url: string) => void;
+}
+
+/**
+ * Imports `file` and collects the pipelines and workflows among its exports. Each call imports
+ * the file and its own imports afresh (tsx gives every call its own module namespace), so a
+ * changed file loads as it is now.
+ */
+export async function loadFile(file: string, options: LoadOptions = {}): Promise<LoadedFile> {
   const path = resolve(file);
   if (!existsSync(path)) {
     throw new UsageError(
@@ -31,7 +40,10 @@ export async function loadFile(file: string): Promise<LoadedFile> {
   }
   let module: Record<string, unknown>;
   try {
-    module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+    module = (await tsImport(pathToFileURL(path).href, {
+      parentURL: import.meta.url,
+      ...(options.onImport ? { onImport: options.onImport } : {}),
+    })) as Record<string, unknown>;
   } catch (error) {
     // A bad definition (DefinitionError…) names its node: show it as is. Anything else thrown
     // while importing is a bug in the user's module: keep its stack.

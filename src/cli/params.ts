@@ -25,7 +25,7 @@ export function splitParams(flags: readonly string[]): [string, string][] {
 }
 
 /** What a definition takes as input, as the flags see it. */
-interface InputShape {
+export interface InputShape {
   /** `pipeline daily`, `workflow approval`. */
   what: string;
   /** `param` for a pipeline, `input field` for a workflow. */
@@ -33,7 +33,19 @@ interface InputShape {
   schema: z.ZodType | null;
 }
 
-function inputShape(definition: Definition): InputShape {
+/** The input of a definition known by its kind, name and schema (a registered definition's). */
+export function inputShapeOf(
+  kind: Definition['kind'],
+  name: string,
+  schema: z.ZodType | null,
+): InputShape {
+  return kind === 'pipeline'
+    ? { what: `pipeline ${name}`, noun: 'param', schema }
+    : { what: `workflow ${name}`, noun: 'input field', schema };
+}
+
+function inputShape(definition: Definition | InputShape): InputShape {
+  if ('what' in definition) return definition;
   return definition.kind === 'pipeline'
     ? { what: `pipeline ${definition.name}`, noun: 'param', schema: definition.spec.params }
     : { what: `workflow ${definition.name}`, noun: 'input field', schema: definition.input };
@@ -44,7 +56,7 @@ function inputShape(definition: Definition): InputShape {
  * `--param` on top of it.
  */
 export function parseInput(
-  definition: Definition,
+  definition: Definition | InputShape,
   flags: { param?: readonly string[]; input?: string },
 ): unknown {
   const base = flags.input === undefined ? undefined : parseJsonFlag('--input', flags.input);
@@ -61,7 +73,7 @@ export function parseInput(
 
 /** The params (or workflow input fields) object from `--param` flags. */
 export function parseParams(
-  definition: Definition,
+  definition: Definition | InputShape,
   flags: readonly string[],
 ): Record<string, unknown> {
   const { what, noun, schema } = inputShape(definition);

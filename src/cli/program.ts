@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { devCommand, type DevFlags } from './commands/dev.js';
 import { eventSendCommand, type EventSendFlags } from './commands/event.js';
 import { graphCommand, type GraphFlags } from './commands/graph.js';
 import { migrateCommand, type MigrateFlags } from './commands/migrate.js';
@@ -13,6 +14,7 @@ import { runCommand, type RunFlags } from './commands/run.js';
 import { runsCommand, type RunsFlags } from './commands/runs.js';
 import { DEFAULT_HOST, DEFAULT_PORT, serverCommand, type ServerFlags } from './commands/server.js';
 import { showCommand, type ShowFlags } from './commands/show.js';
+import { triggerCommand, type TriggerFlags } from './commands/trigger.js';
 import { WORKER_DEFAULTS, workerCommand, type WorkerFlags } from './commands/worker.js';
 import { DEFAULT_DB } from './open-store.js';
 import { exitCodeOf, isUsageError, oneLine } from './usage-error.js';
@@ -103,6 +105,8 @@ export function buildProgram(done: (code: number) => void): Command {
     .addOption(new Option('--pipeline <name>').hideHelp())
     .option('-n, --limit <n>', 'how many runs (default 20)')
     .option('--json', 'print the runs as JSON')
+    .option('--server <url>', 'read from a weft server’s API instead of a database')
+    .option('--token <token>', 'the server’s bearer token (default: $WEFT_TOKEN)')
     .action(async (flags: RunsFlags) => done(await runsCommand(flags)));
 
   program
@@ -113,6 +117,8 @@ export function buildProgram(done: (code: number) => void): Command {
     .argument('<runId>', 'the run id (see weft runs)')
     .option('--db <path>', DB_HELP)
     .option('--json', 'print the run, steps, attempts, logs (and child runs) as JSON')
+    .option('--server <url>', 'read from a weft server’s API instead of a database')
+    .option('--token <token>', 'the server’s bearer token (default: $WEFT_TOKEN)')
     .action(async (runId: string, flags: ShowFlags) => done(await showCommand(runId, flags)));
 
   program
@@ -142,6 +148,35 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(async (file: string, name: string | undefined, flags: GraphFlags) =>
       done(await graphCommand(file, name, flags)),
     );
+
+  program
+    .command('dev')
+    .description(
+      'run <file>’s pipelines and workflows with the API and web UI on this machine, reloading on change',
+    )
+    .argument('<file>', 'TypeScript file exporting pipelines and workflows')
+    .option('--db <path>', DB_HELP)
+    .option('-p, --port <port>', `port to listen on; 0 picks a free one (default ${DEFAULT_PORT})`)
+    .option('--host <host>', `address to listen on (default ${DEFAULT_HOST})`)
+    .option(
+      '--token <token>',
+      'require Authorization: Bearer <token> on /api (default: $WEFT_TOKEN, else no auth)',
+    )
+    .option('-c, --concurrency <n>', 'most steps running at once')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Open the printed URL for the catalog, runs and workers. Saving the file (or a file it',
+        'imports) loads it again: steps started from then on run the new code. State is kept in',
+        '.weft/weft.db unless --db says otherwise. Ctrl-C stops it.',
+        '',
+        'Examples:',
+        '  weft dev examples/etl/pipeline.ts',
+        '  weft dev pipelines.ts --port 3000',
+      ].join('\n'),
+    )
+    .action(async (file: string, flags: DevFlags) => done(await devCommand(file, flags)));
 
   program
     .command('server')
@@ -217,6 +252,39 @@ export function buildProgram(done: (code: number) => void): Command {
     .description('apply pending database migrations (every command also does this on open)')
     .option('--db <url>', DB_HELP)
     .action(async (flags: MigrateFlags) => done(await migrateCommand(flags)));
+
+  program
+    .command('trigger')
+    .description(
+      'start a run of a pipeline or workflow that workers run, by name (through a server, or into the database)',
+    )
+    .argument('<definition>', 'the pipeline or workflow name, as registered by a worker')
+    .option(
+      '-p, --param <key=value>',
+      'a param (a workflow: an input field); repeat for more (JSON for non-string fields)',
+      collect,
+      [],
+    )
+    .option('-i, --input <json>', 'the whole input as JSON (--param fields go on top of it)')
+    .option('-o, --output <node>', 'a pipeline output to compute; repeat for more', collect, [])
+    .option('-t, --tag <tag>', 'a tag for the run; repeat for more', collect, [])
+    .option('--priority <n>', 'higher runs first (default 0)')
+    .option('--idempotency-key <key>', 'trigger at most once per key: a repeat returns that run')
+    .option('-w, --wait', 'wait for the run to finish; exit 0 when it succeeded, 1 when not')
+    .option('--json', 'print the run id and status as JSON')
+    .option('--db <url>', DB_HELP)
+    .option('--server <url>', 'trigger through a weft server’s API instead of the database')
+    .option('--token <token>', 'the server’s bearer token (default: $WEFT_TOKEN)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  weft trigger daily --param day=2026-01-01 --wait',
+        '  weft trigger daily -p day=2026-01-01 --server http://weft.internal:8080 --token "$WEFT_TOKEN"',
+      ].join('\n'),
+    )
+    .action(async (name: string, flags: TriggerFlags) => done(await triggerCommand(name, flags)));
 
   const event = program.command('event').description('send events to workflows');
   event

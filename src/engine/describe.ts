@@ -24,6 +24,8 @@ export interface NodeDescription {
   retries: number;
   timeoutMs: number | null;
   concurrency: number | null;
+  /** Claim priority of its steps (higher first). */
+  priority: number;
   /** The node function's source, shown in the UI. */
   source: string;
 }
@@ -101,6 +103,7 @@ function pipelineGraph(spec: PipelineSpec): PipelineGraph {
         retries: node.policy.maxAttempts - 1,
         timeoutMs: node.policy.timeoutMs,
         concurrency: node.policy.concurrency,
+        priority: node.policy.priority,
         source: node.source,
       };
     }),

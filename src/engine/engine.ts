@@ -34,7 +34,9 @@ import {
   WORKFLOW_STEP_KEY,
   type ClaimedStep,
   type CompleteStep,
+  type DefinitionRecord,
   type EventRecord,
+  type NewStep,
   type RunRecord,
   type TransitionResult,
 } from '../store/contract/types.js';
@@ -46,8 +48,9 @@ import { runPipelineStep, type ActiveStep } from './step-runner.js';
 import { isWorkerDead, thisHost } from './worker-identity.js';
 import { runWorkflowStep } from './workflow-runner.js';
 import { planPipelineRun, planWorkflowRun } from './run-plan.js';
+import { planRegistered, planRerun } from './trigger.js';
 import { GroupCommit } from './group-commit.js';
-import { describeDefinitions } from './describe.js';
+import { describeDefinition, describeDefinitions } from './describe.js';
 
 export type EngineState = 'created' | 'running' | 'stopping' | 'stopped';
 
@@ -319,6 +322,14 @@ export class Engine {
    * `idempotencyKey` already used, returns the existing run instead.
    */
   async submit(target: Definition | string, options: SubmitOptions = {}): Promise<RunRecord> {
+    return (await this.submitWithStatus(target, options)).run;
+  }
+
+  /** {@link submit}, telling whether the run was created (false: its idempotency key was used). */
+  async submitWithStatus(
+    target: Definition | string,
+    options: SubmitOptions = {},
+  ): Promise<{ run: RunRecord; created: boolean }> {
     const definition = typeof target === 'string' ? this.registry.get(target) : target;
     if (!this.registry.has(definition.name)) this.registry.add(definition);
     const priority = options.priority ?? 0;
@@ -326,6 +337,107 @@ export class Engine {
       definition.kind === 'workflow'
         ? planWorkflowRun(definition, options, priority)
         : planPipelineRun(definition, options, priority);
+    const input = encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params');
+    return this.#create(definition.kind, definition.name, input, planned.steps, options);
+  }
+
+  /**
+   * Submits a run of a definition some worker registered, without its code: the input is
+   * checked against the registered JSON Schema and the steps planned from the registered
+   * graph. This is how a server triggers runs.
+   */
+  async submitRegistered(
+    record: DefinitionRecord,
+    options: Omit<SubmitOptions, 'overrides'> = {},
+  ): Promise<{ run: RunRecord; created: boolean }> {
+    const planned = planRegistered(record, {
+      params: options.params,
+      ...(options.outputs ? { outputs: options.outputs } : {}),
+      priority: options.priority ?? 0,
+    });
+    const input = encode(planned.input, record.kind === 'workflow' ? 'input' : 'params');
+    return this.#create(record.kind, record.name, input, planned.steps, options);
+  }
+
+  /**
+   * A new run that computes again `nodes` of a finished pipeline run and what follows them,
+   * reading every other value it needs from the original; with no `nodes`, it retries what
+   * failed (failed, skipped and cancelled nodes and what follows them). A workflow run is
+   * retried whole, with the same input. `record` is the definition as registered (its graph);
+   * default the one in the store.
+   */
+  async rerun(
+    runId: string,
+    nodes: readonly string[] = [],
+    record?: DefinitionRecord,
+  ): Promise<{ run: RunRecord; nodes: string[] }> {
+    const original = await this.store.getRun(runId);
+    if (!original) throw new NotFoundError('run', runId);
+    if (!isTerminalRun(original.status)) {
+      throw new ConfigError(
+        'run_not_finished',
+        `run ${runId} is ${original.status}; cancel it or wait for it to finish before running it again`,
+      );
+    }
+    const definition = record ?? (await this.#registered(original.definition));
+    const how = nodes.length ? 'rerun' : 'retry';
+    const options: SubmitOptions = {
+      trigger: `${how}:${runId}`,
+      tags: original.tags,
+      priority: original.priority,
+    };
+    if (definition.kind === 'workflow') {
+      if (nodes.length) {
+        throw new ConfigError(
+          'invalid_rerun',
+          `run ${runId} is a workflow run: nodes can be re-run in pipeline runs only; retry it to run the workflow again`,
+        );
+      }
+      const planned = planRegistered(definition, {
+        params: decode(original.input),
+        priority: original.priority,
+      });
+      const { run } = await this.#create(
+        'workflow',
+        definition.name,
+        original.input,
+        planned.steps,
+        options,
+      );
+      return { run, nodes: [WORKFLOW_STEP_KEY] };
+    }
+    const plan = await planRerun(this.store, definition, original, nodes);
+    const { run } = await this.#create('pipeline', definition.name, plan.input, plan.steps, {
+      ...options,
+      ...(original.outputs.length ? { outputs: original.outputs } : {}),
+    });
+    return { run, nodes: plan.nodes };
+  }
+
+  /** The definition as registered: this engine's own code when it has it, else the store's. */
+  async #registered(name: string): Promise<DefinitionRecord> {
+    if (this.registry.has(name))
+      return describeDefinition(this.registry.get(name), this.clock.now());
+    const found = (await this.store.listDefinitions()).find((d) => d.name === name);
+    if (!found) {
+      throw new NotFoundError(
+        'definition',
+        name,
+        'no worker has registered it; start a worker with its code (weft worker <file>)',
+      );
+    }
+    return found;
+  }
+
+  async #create(
+    kind: Definition['kind'],
+    name: string,
+    input: Encoded,
+    steps: NewStep[],
+    options: SubmitOptions,
+  ): Promise<{ run: RunRecord; created: boolean }> {
+    const priority = options.priority ?? 0;
+    const planned = { steps };
     const now = this.clock.now();
     // A worker with a free slot takes the new run's first steps in the same transaction: they
     // start without a round trip through the queue (and without waking anyone).
@@ -335,10 +447,10 @@ export class Engine {
       .createRun(
         {
           id: newId('run', now),
-          kind: definition.kind,
-          definition: definition.name,
-          input: encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params'),
-          outputs: definition.kind === 'pipeline' && options.outputs ? [...options.outputs] : [],
+          kind,
+          definition: name,
+          input,
+          outputs: kind === 'pipeline' && options.outputs ? [...options.outputs] : [],
           trigger: options.trigger ?? 'api',
           parentRunId: options.parentRunId ?? null,
           idempotencyKey: options.idempotencyKey ?? null,
@@ -380,7 +492,20 @@ export class Engine {
       (p) => p.override === undefined && p.dependsOn.every((d) => preset.has(d)),
     ).length;
     if (!created || claimed.length < queued) this.#wake();
-    return run;
+    return { run, created };
+  }
+
+  /**
+   * Replaces the definitions this engine runs (`weft dev`, after the file changed). Steps
+   * already running finish with the code they started with; every step started from now on
+   * runs the new code. A worker registers the new definitions and tells the store which it runs.
+   */
+  async reload(definitions: Iterable<Definition>): Promise<void> {
+    this.registry.replace(definitions);
+    if (!this.#workerEnabled || this.#state !== 'running') return;
+    await this.#registerWorker();
+    await this.store.registerDefinitions(describeDefinitions(this.registry, this.clock.now()));
+    this.#wake();
   }
 
   /** Slots free for new claims: not running a step, nor reserved by a claim in flight. */

@@ -37,6 +37,13 @@ export class Registry {
     this.#byName.set(definition.name, definition);
   }
 
+  /** Replaces every definition at once (checked first: on a duplicate name nothing changes). */
+  replace(definitions: Iterable<Definition>): void {
+    const next = new Registry(definitions);
+    this.#byName.clear();
+    for (const d of next.all()) this.#byName.set(d.name, d);
+  }
+
   has(name: string): boolean {
     return this.#byName.has(name);
   }

@@ -24,10 +24,11 @@ export class HttpError extends WeftError {
   }
 }
 
-/** The body every error response has. */
+/** The body every error response has; an invalid input also lists each field's problem. */
 export interface ErrorBody {
   code: string;
   message: string;
+  issues?: { path: (string | number)[]; message: string }[];
 }
 
 // Errors of the store's driver that mean the database is unreachable right now (Postgres
@@ -74,7 +75,17 @@ export function errorResponse(error: unknown): {
   });
   if (error instanceof HttpError) return reply(error.status, error, error.headers);
   if (error instanceof NotFoundError) return reply(404, error);
-  if (error instanceof InputError || error instanceof ConfigError || error instanceof CodecError) {
+  if (error instanceof InputError) {
+    return {
+      ...reply(400, error),
+      body: {
+        code: error.code,
+        message: error.message,
+        issues: error.issues.map((i) => ({ path: [...i.path], message: i.message })),
+      },
+    };
+  }
+  if (error instanceof ConfigError || error instanceof CodecError) {
     return reply(400, error);
   }
   if (isUnavailable(error)) {

@@ -8,7 +8,7 @@
  * const { url } = await api.listen(8080, '127.0.0.1');
  * ```
  */
-export { createServer, type ServerOptions, type WeftServer } from './server.js';
+export { createServer, isLoopback, type ServerOptions, type WeftServer } from './server.js';
 export { HttpError, MAX_BODY_BYTES, type ErrorBody } from './http.js';
 export {
   Router,
@@ -19,11 +19,7 @@ export {
   type RequestContext,
   type Route,
 } from './router.js';
-export {
-  toJsonValue,
-  type EventView,
-  type RunView,
-  type StepView,
-  type ValueMode,
-  type WorkerView,
-} from './views.js';
+export { toJsonValue, type ValueMode } from './views.js';
+/** The shapes of every route's request and response (what `weft/client` is typed with). */
+export type * from './api-types.js';
+export { OUTPUT_PREVIEW_BYTES } from './api-types.js';

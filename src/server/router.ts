@@ -81,6 +81,11 @@ export class Router {
     for (const r of routes) this.add(r);
   }
 
+  /** The routes, in the order they are matched. */
+  get routes(): Route[] {
+    return this.#routes.map((c) => c.route);
+  }
+
   add(route: Route): this {
     this.#routes.push({ route, segments: splitPath(route.path) });
     return this;

@@ -12,15 +12,22 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
 import { Engine } from '../engine/engine.js';
+import { canCheckInput } from '../engine/trigger.js';
 import type { Store } from '../store/contract/store.js';
 import type { ApiContext } from './api-context.js';
 import { requireToken } from './auth.js';
 import { errorResponse, HttpError, MAX_BODY_BYTES, readJsonBody, sendJson } from './http.js';
-import { Router, type RequestContext } from './router.js';
+import { LiveHub, type LiveOptions } from './live.js';
+import { openApiRoutes } from './openapi.js';
+import { Router, type RequestContext, type Route } from './router.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { eventRoutes } from './routes/events.js';
+import { actionRoutes } from './routes/actions.js';
 import { runRoutes } from './routes/runs.js';
+import { streamRoutes } from './routes/stream.js';
+import { defaultUiDir, serveUi } from './static-ui.js';
 
 export interface ServerOptions {
   store: Store;
@@ -35,6 +42,23 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Reported in `/api/health`. Default the version of this package. */
   version?: string;
+  /**
+   * An engine of the caller's that has the definitions' code (`weft dev`): runs triggered
+   * through the API are checked and planned with the code, and the engine hears of them at
+   * once. It stays the caller's: `close()` does not stop it. Default a client engine of the
+   * server's own, which triggers from the definitions workers registered.
+   */
+  engine?: Engine;
+  /**
+   * The folder of the built web UI, served outside `/api` (default `dist/ui` of this package),
+   * or false to serve the API alone.
+   */
+  ui?: string | false;
+  /**
+   * How often `GET /api/stream` reads the store: one run's changes every `runMs` (default
+   * 250), every run's every `runsMs` (default 500); a comment every `pingMs` (default 15 s).
+   */
+  live?: Pick<LiveOptions, 'runMs' | 'runsMs' | 'pingMs'>;
   /** Where unexpected errors (a 500) go. Default a line and stack on stderr. */
   onError?: (error: unknown, request: { method: string; path: string }) => void;
 }
@@ -43,6 +67,8 @@ export interface WeftServer {
   readonly server: Server;
   /** The request listener, to serve the API from another `node:http` server. */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The API's routes, as the router matches them. */
+  readonly routes: readonly Pick<Route, 'method' | 'path' | 'public'>[];
   /** Starts listening (port 0: any free port); resolves with where. */
   listen(port?: number, host?: string): Promise<{ host: string; port: number; url: string }>;
   /**
@@ -69,6 +95,13 @@ function defaultOnError(error: unknown, request: { method: string; path: string 
   process.stderr.write(`weft server: ${request.method} ${request.path} failed: ${detail}\n`);
 }
 
+/** Loopback addresses: a server bound to one of them is reachable from this machine only. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/i;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
 /** A URL's host part: an IPv6 address goes in brackets. */
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -90,13 +123,17 @@ export function createServer(options: ServerOptions): WeftServer {
   const token = options.token || undefined;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const onError = options.onError ?? defaultOnError;
-  const engine = new Engine({
-    store: options.store,
-    definitions: [],
-    clock,
-    worker: false,
-    captureConsole: false,
-  });
+  const uiDir = options.ui === false ? null : (options.ui ?? defaultUiDir());
+  const ownEngine = options.engine
+    ? null
+    : new Engine({
+        store: options.store,
+        definitions: [],
+        clock,
+        worker: false,
+        captureConsole: false,
+      });
+  const engine = options.engine ?? ownEngine!;
   const api: ApiContext = {
     store: options.store,
     engine,
@@ -104,13 +141,30 @@ export function createServer(options: ServerOptions): WeftServer {
     version: options.version ?? packageVersion(),
     staleAfterMs: options.staleAfterMs ?? 60_000,
     isLeader: options.leader ?? (() => false),
+    canTrigger: (record) => engine.registry.has(record.name) || canCheckInput(record),
+    live: new LiveHub(options.store, {
+      ...options.live,
+      onError: (error) => onError(error, { method: 'GET', path: '/api/stream' }),
+    }),
   };
-  const router = new Router([...clusterRoutes(api), ...runRoutes(api), ...eventRoutes(api)]);
+  // An engine in this process says at once what it changed: streams need not wait for a poll.
+  const stopHearing = engine.on((event) => api.live.poke(event.runId));
+  const router = new Router([
+    ...clusterRoutes(api),
+    ...runRoutes(api),
+    ...actionRoutes(api),
+    ...eventRoutes(api),
+    ...streamRoutes(api),
+    ...openApiRoutes(api),
+  ]);
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
     const match = router.match(method, url.pathname);
     const isApi = url.pathname === '/api' || url.pathname.startsWith('/api/');
+    if (!isApi && uiDir !== null && (method === 'GET' || method === 'HEAD')) {
+      if (await serveUi(uiDir, req, res, url.pathname)) return;
+    }
     if (token && isApi && !(match.kind === 'found' && match.route.public)) {
       requireToken(req, token);
     }
@@ -138,6 +192,8 @@ export function createServer(options: ServerOptions): WeftServer {
       body: () => readJsonBody(req, maxBodyBytes),
     };
     const result = await match.route.handler(context);
+    // A streaming route (`GET /api/stream`) has answered already and goes on writing.
+    if (res.headersSent) return;
     sendJson(res, result.status, result.body, result.headers);
   }
 
@@ -162,8 +218,15 @@ export function createServer(options: ServerOptions): WeftServer {
   return {
     server,
     handle,
+    routes: router.routes,
     async listen(port = 8080, host = '127.0.0.1') {
-      if (engine.state === 'created') await engine.start();
+      if (!token && !isLoopback(host)) {
+        throw new ConfigError(
+          'token_required',
+          `refusing to listen on ${host} without a token: anyone who can reach it could read and cancel runs; give a token (weft server --token, or WEFT_TOKEN), or listen on 127.0.0.1`,
+        );
+      }
+      if (ownEngine?.state === 'created') await ownEngine.start();
       await new Promise<void>((resolve, reject) => {
         const onError = (error: Error) => reject(error);
         server.once('error', onError);
@@ -180,6 +243,9 @@ export function createServer(options: ServerOptions): WeftServer {
       };
     },
     async close({ graceMs = 5000 } = {}) {
+      // Open streams would hold their connections until the grace period ends: end them first.
+      stopHearing();
+      api.live.close();
       const closed = new Promise<void>((resolve) => {
         if (!server.listening) return resolve();
         server.close(() => resolve());
@@ -189,7 +255,7 @@ export function createServer(options: ServerOptions): WeftServer {
       force.unref();
       await closed;
       clearTimeout(force);
-      await engine.stop();
+      await ownEngine?.stop();
     },
   };
 }

@@ -5,7 +5,23 @@
  * tagged JSON, which loses nothing (`tagged`, with `?values=tagged`). See docs/api.md.
  */
 import { decode, type Encoded } from '../core/codec.js';
-import type { EventRecord, RunRecord, StepRecord, WorkerRecord } from '../store/contract/types.js';
+import type {
+  DefinitionRecord,
+  EventRecord,
+  RunRecord,
+  StepRecord,
+  WorkerRecord,
+} from '../store/contract/types.js';
+import {
+  OUTPUT_PREVIEW_BYTES,
+  type DefinitionView,
+  type EventView,
+  type RunView,
+  type StepView,
+  type WorkerView,
+} from './api-types.js';
+
+export type { DefinitionView, EventView, RunView, StepView, WorkerView };
 
 export type ValueMode = 'json' | 'tagged';
 
@@ -62,24 +78,50 @@ export function apiValue(text: Encoded, mode: ValueMode): unknown {
   }
 }
 
-export function runView(run: RunRecord, mode: ValueMode) {
+export function runView(run: RunRecord, mode: ValueMode): RunView {
   return { ...run, input: apiValue(run.input, mode) };
 }
 
-export function stepView(step: StepRecord, mode: ValueMode) {
-  return { ...step, output: step.output === null ? null : apiValue(step.output, mode) };
+/**
+ * A step, its output inline when its encoded form is at most {@link OUTPUT_PREVIEW_BYTES}: a
+ * run of a thousand steps each holding a large value would otherwise be one huge answer.
+ */
+export function stepView(step: StepRecord, mode: ValueMode): StepView {
+  const { output, ...rest } = step;
+  if (output === null) return { ...rest, output: null, outputBytes: null, outputOmitted: false };
+  const outputBytes = Buffer.byteLength(output, 'utf8');
+  const omitted = outputBytes > OUTPUT_PREVIEW_BYTES;
+  return {
+    ...rest,
+    output: omitted ? null : apiValue(output, mode),
+    outputBytes,
+    outputOmitted: omitted,
+  };
 }
 
-export function eventView(event: EventRecord, mode: ValueMode) {
+export function eventView(event: EventRecord, mode: ValueMode): EventView {
   return { ...event, payload: apiValue(event.payload, mode) };
 }
 
-/** A worker, and whether its heartbeat is recent enough for it to count as alive. */
-export function workerView(worker: WorkerRecord, now: number, staleAfterMs: number) {
-  return { ...worker, alive: now - worker.heartbeatAt <= staleAfterMs };
+/**
+ * A worker, whether its heartbeat is recent enough for it to count as alive, and how many
+ * steps it holds.
+ */
+export function workerView(
+  worker: WorkerRecord,
+  now: number,
+  staleAfterMs: number,
+  running: number,
+): WorkerView {
+  return { ...worker, alive: now - worker.heartbeatAt <= staleAfterMs, running };
 }
 
-export type RunView = ReturnType<typeof runView>;
-export type StepView = ReturnType<typeof stepView>;
-export type EventView = ReturnType<typeof eventView>;
-export type WorkerView = ReturnType<typeof workerView>;
+/** A registered definition; `triggerable` is the server's to say (see `ApiContext.canTrigger`). */
+export function definitionView(definition: DefinitionRecord, triggerable: boolean): DefinitionView {
+  return {
+    ...definition,
+    // Written by `describeDefinition` (engine/describe.ts), whose shapes the API's mirror.
+    graph: definition.graph as DefinitionView['graph'],
+    triggerable,
+  };
+}

@@ -32,6 +32,8 @@ export interface RunningCli {
   /** Resolves once `stdout` matches `pattern` (with the match), or rejects if the process exits first. */
   waitFor(pattern: RegExp): Promise<RegExpExecArray>;
   kill(): void;
+  /** Sends a signal (SIGTERM, SIGINT) the way a supervisor or Ctrl-C would. */
+  signal(signal: NodeJS.Signals): void;
   done: Promise<CliResult>;
 }
 
@@ -87,6 +89,7 @@ export function spawnWeft(
         });
       }),
     kill: () => child.kill('SIGKILL'),
+    signal: (signal) => child.kill(signal),
     done,
   };
 }

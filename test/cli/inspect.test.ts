@@ -95,6 +95,6 @@ describe('weft resume', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(new RegExp(`^run ${runId} already finished: succeeded`));
     // The attempt lost with the dead process is on record.
-    expect(show.stdout).toMatch(/^ {6}attempt 1 interrupted after \d+ ms/m);
+    expect(show.stdout).toMatch(/^ {6}attempt 1 interrupted after [\d.]+ m?s/m);
   });
 });

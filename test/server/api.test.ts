@@ -353,7 +353,8 @@ describe.each(['sqlite', 'postgres'] as const)('the API on %s', (backend: Backen
     await expectError(a.request('/api/runs/run_nope/logs'), 404, 'not_found');
     await expectError(a.request('/api/runs/run_nope/cancel', { method: 'POST' }), 404, 'not_found');
     await expectError(a.request('/api/nothing/here'), 404, 'not_found', /GET \/api\/nothing/);
-    await expectError(a.request('/elsewhere'), 404, 'not_found');
+    // Outside /api, a path without a file extension is the web UI's; a missing file is a 404.
+    await expectError(a.request('/elsewhere.js'), 404, 'not_found');
 
     await expectError(a.request('/api/runs?status=done'), 400, 'invalid_query', /status/);
     await expectError(a.request('/api/runs?limit=0'), 400, 'invalid_query', /limit/);
@@ -368,7 +369,7 @@ describe.each(['sqlite', 'postgres'] as const)('the API on %s', (backend: Backen
       405,
       'method_not_allowed',
     );
-    expect(wrong.headers.get('allow')).toBe('GET');
+    expect(wrong.headers.get('allow')).toBe('GET, POST');
     const get = await expectError(
       a.request('/api/runs/run_x/cancel'),
       405,

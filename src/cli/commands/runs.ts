@@ -5,9 +5,16 @@ import { colorsFor, dateTime, duration, paintStatus, table, toJson } from '../fo
 import { dbDisplay } from '../follow-run.js';
 import { safeDecode } from '../journal-format.js';
 import { dbPath, isPostgresUrl, openStore } from '../open-store.js';
+import {
+  remoteError,
+  remoteReader,
+  serverClient,
+  type RunReader,
+  type ServerFlags,
+} from '../remote.js';
 import { UsageError } from '../usage-error.js';
 
-export interface RunsFlags {
+export interface RunsFlags extends ServerFlags {
   db?: string;
   status?: string;
   name?: string;
@@ -21,13 +28,30 @@ export async function runsCommand(flags: RunsFlags): Promise<number> {
   const status = parseStatus(flags.status);
   const limit = parseLimit(flags.limit);
   const name = flags.name ?? flags.pipeline;
+  if (flags.server !== undefined) {
+    const server = flags.server;
+    if (flags.db !== undefined) throw new UsageError('give --db or --server, not both');
+    const reader = remoteReader(serverClient({ ...flags, server }));
+    return list(reader, flags, status, name, limit).catch((error: unknown) => {
+      throw remoteError(error, server);
+    });
+  }
   const path = dbPath(flags.db);
   if (!isPostgresUrl(path) && !existsSync(path)) {
     if (flags.json) process.stdout.write('[]\n');
     else process.stdout.write(`no runs yet (no database at ${dbDisplay(path)})\n`);
     return 0;
   }
-  const store = await openStore(path);
+  return list(await openStore(path), flags, status, name, limit);
+}
+
+async function list(
+  store: RunReader,
+  flags: RunsFlags,
+  status: RunStatus | undefined,
+  name: string | undefined,
+  limit: number,
+): Promise<number> {
   try {
     const runs = await store.listRuns({ status, definition: name, limit });
     if (flags.json) {

@@ -9,7 +9,7 @@
  * ```
  */
 import { Maintenance } from '../../engine/maintenance.js';
-import { createServer } from '../../server/index.js';
+import { createServer, isLoopback } from '../../server/index.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
 import { UsageError } from '../usage-error.js';
 
@@ -23,7 +23,7 @@ export interface ServerFlags {
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 
-function parsePort(value: string | undefined): number {
+export function parsePort(value: string | undefined): number {
   if (value === undefined) return DEFAULT_PORT;
   const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(port) || port > 65_535) {
@@ -34,10 +34,8 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
-
 /** A failed listen as a usage error when the flags can fix it. */
-function listenError(error: unknown, host: string, port: number): unknown {
+export function listenError(error: unknown, host: string, port: number): unknown {
   const code = (error as { code?: unknown }).code;
   switch (code) {
     case 'EADDRINUSE':
@@ -60,7 +58,7 @@ function listenError(error: unknown, host: string, port: number): unknown {
 }
 
 /** Resolves with the first of the signals that arrives. */
-function nextSignal(signals: readonly NodeJS.Signals[]): {
+export function nextSignal(signals: readonly NodeJS.Signals[]): {
   received: Promise<NodeJS.Signals>;
   dispose: () => void;
 } {
@@ -75,8 +73,15 @@ function nextSignal(signals: readonly NodeJS.Signals[]): {
   return { received, dispose };
 }
 
-export async function serverCommand(flags: ServerFlags): Promise<number> {
-  // Flags are checked before the database is opened.
+/**
+ * `--port`, `--host` and `--token` (or `WEFT_TOKEN`), checked: anything but a loopback host
+ * needs a token.
+ */
+export function listenFlags(flags: { port?: string; host?: string; token?: string }): {
+  port: number;
+  host: string;
+  token: string | undefined;
+} {
   const port = parsePort(flags.port);
   const host = flags.host ?? DEFAULT_HOST;
   if (host === '') throw new UsageError('--host is empty; e.g. --host 127.0.0.1');
@@ -84,6 +89,17 @@ export async function serverCommand(flags: ServerFlags): Promise<number> {
     throw new UsageError('--token is empty; give a secret, or leave --token out for no auth');
   }
   const token = flags.token ?? (process.env.WEFT_TOKEN || undefined);
+  if (!token && !isLoopback(host)) {
+    throw new UsageError(
+      `--host ${host} is reachable from other machines: give a token with --token (or WEFT_TOKEN), or listen on 127.0.0.1`,
+    );
+  }
+  return { port, host, token };
+}
+
+export async function serverCommand(flags: ServerFlags): Promise<number> {
+  // Flags are checked before the database is opened.
+  const { port, host, token } = listenFlags(flags);
   const target = dbPath(flags.db);
 
   // Listening for signals from the start: a SIGTERM while the database opens still stops us
@@ -101,11 +117,6 @@ export async function serverCommand(flags: ServerFlags): Promise<number> {
     }
     await maintenance.start();
     process.stdout.write(`weft server listening on ${address.url} (db ${describeDb(target)})\n`);
-    if (!token && !LOOPBACK.test(host)) {
-      process.stderr.write(
-        `weft: warning: no --token, and ${host} is reachable from other hosts: anyone who can reach it can read runs and cancel them\n`,
-      );
-    }
     await stop.received;
     return 0;
   } finally {

@@ -39,22 +39,43 @@ import {
   when,
 } from '../journal-format.js';
 import { dbPath, openStore } from '../open-store.js';
+import {
+  remoteError,
+  remoteReader,
+  serverClient,
+  type RunReader,
+  type ServerFlags,
+} from '../remote.js';
 import { UsageError } from '../usage-error.js';
 
-export interface ShowFlags {
+export interface ShowFlags extends ServerFlags {
   db?: string;
   json?: boolean;
 }
 
 export async function showCommand(runId: string, flags: ShowFlags): Promise<number> {
+  if (flags.server !== undefined) {
+    const server = flags.server;
+    if (flags.db !== undefined) throw new UsageError('give --db or --server, not both');
+    return show(runId, flags, remoteReader(serverClient({ ...flags, server })), server).catch(
+      (error: unknown) => {
+        throw remoteError(error, server);
+      },
+    );
+  }
   const path = dbPath(flags.db);
-  const store = await openStore(path, { mustExist: true });
+  return show(runId, flags, await openStore(path, { mustExist: true }), dbDisplay(path));
+}
+
+async function show(
+  runId: string,
+  flags: ShowFlags,
+  store: RunReader,
+  where: string,
+): Promise<number> {
   try {
     const run = await store.getRun(runId);
-    if (!run)
-      throw new UsageError(
-        `run ${runId} not found in ${dbDisplay(path)}; list runs with weft runs`,
-      );
+    if (!run) throw new UsageError(`run ${runId} not found in ${where}; list runs with weft runs`);
     const [steps, attempts, logs, children] = await Promise.all([
       store.listSteps(runId),
       store.listAttempts(runId),

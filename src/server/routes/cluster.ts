@@ -1,9 +1,17 @@
 /** The cluster: health of this server, the workers, and the definitions they registered. */
 import type { ApiContext } from '../api-context.js';
+import type {
+  DefinitionResponse,
+  DefinitionsResponse,
+  HealthResponse,
+  WorkersResponse,
+} from '../api-types.js';
+import { HttpError } from '../http.js';
 import { reply, type Route } from '../router.js';
-import { workerView } from '../views.js';
+import { definitionView, workerView } from '../views.js';
 
 export function clusterRoutes(api: ApiContext): Route[] {
+  const canTrigger = api.canTrigger ?? (() => true);
   return [
     {
       method: 'GET',
@@ -17,7 +25,7 @@ export function clusterRoutes(api: ApiContext): Route[] {
           dialect: api.store.dialect,
           version: api.version,
           leader: api.isLeader(),
-        });
+        } satisfies HealthResponse);
       },
     },
     {
@@ -25,15 +33,41 @@ export function clusterRoutes(api: ApiContext): Route[] {
       path: '/api/workers',
       async handler() {
         const now = api.clock.now();
-        const workers = await api.store.listWorkers();
-        return reply({ workers: workers.map((w) => workerView(w, now, api.staleAfterMs)) });
+        const [workers, running] = await Promise.all([
+          api.store.listWorkers(),
+          api.store.countRunningByWorker(),
+        ]);
+        return reply({
+          workers: workers.map((w) => workerView(w, now, api.staleAfterMs, running.get(w.id) ?? 0)),
+        } satisfies WorkersResponse);
       },
     },
     {
       method: 'GET',
       path: '/api/definitions',
       async handler() {
-        return reply({ definitions: await api.store.listDefinitions() });
+        const definitions = await api.store.listDefinitions();
+        return reply({
+          definitions: definitions.map((d) => definitionView(d, canTrigger(d))),
+        } satisfies DefinitionsResponse);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/definitions/:name',
+      async handler({ params }) {
+        const name = params.name!;
+        const found = (await api.store.listDefinitions()).find((d) => d.name === name);
+        if (!found) {
+          throw new HttpError(
+            404,
+            'not_found',
+            `definition ${JSON.stringify(name)} not found: no worker registered it (list them with GET /api/definitions)`,
+          );
+        }
+        return reply({
+          definition: definitionView(found, canTrigger(found)),
+        } satisfies DefinitionResponse);
       },
     },
   ];

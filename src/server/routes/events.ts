@@ -1,11 +1,27 @@
-/** Events: send one, waking the workflow runs waiting for it. */
+/** Events: list them, or send one, waking the workflow runs waiting for it. */
 import type { ApiContext } from '../api-context.js';
-import { bodyObject, bodyString, queryValueMode } from '../params.js';
+import type { EventsResponse, SendEventResponse } from '../api-types.js';
+import { bodyObject, bodyString, queryInt, queryString, queryValueMode } from '../params.js';
 import { reply, type Route } from '../router.js';
 import { eventView } from '../views.js';
 
 export function eventRoutes(api: ApiContext): Route[] {
   return [
+    {
+      method: 'GET',
+      path: '/api/events',
+      // Newest first; `type` keeps the events of one type.
+      async handler({ query }) {
+        const type = queryString(query, 'type');
+        const limit = queryInt(query, 'limit', { min: 1, max: 500 }, 50);
+        const mode = queryValueMode(query);
+        const events = await api.store.listEvents({
+          ...(type !== undefined ? { type } : {}),
+          limit,
+        });
+        return reply({ events: events.map((e) => eventView(e, mode)) } satisfies EventsResponse);
+      },
+    },
     {
       method: 'POST',
       path: '/api/events',
@@ -21,7 +37,10 @@ export function eventRoutes(api: ApiContext): Route[] {
           ...(key !== undefined ? { key } : {}),
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         });
-        return reply({ event: eventView(event, mode), created, woken }, created ? 201 : 200);
+        return reply(
+          { event: eventView(event, mode), created, woken } satisfies SendEventResponse,
+          created ? 201 : 200,
+        );
       },
     },
   ];

@@ -1,7 +1,15 @@
-/** Runs: list and filter, detail with steps, attempts, logs, cancel. */
+/** Runs: list and filter, detail with steps and child runs, a step's output, attempts, logs, cancel. */
 import { RUN_STATUSES, isTerminalRun } from '../../core/states.js';
 import type { RunRecord } from '../../store/contract/types.js';
 import type { ApiContext } from '../api-context.js';
+import type {
+  AttemptsResponse,
+  CancelResponse,
+  LogsResponse,
+  OutputResponse,
+  RunDetailResponse,
+  RunsResponse,
+} from '../api-types.js';
 import { HttpError } from '../http.js';
 import {
   bodyObject,
@@ -12,7 +20,7 @@ import {
   queryValueMode,
 } from '../params.js';
 import { reply, type Route } from '../router.js';
-import { runView, stepView } from '../views.js';
+import { apiValue, runView, stepView } from '../views.js';
 
 async function findRun(api: ApiContext, id: string): Promise<RunRecord> {
   const run = await api.store.getRun(id);
@@ -26,6 +34,9 @@ async function findRun(api: ApiContext, id: string): Promise<RunRecord> {
   return run;
 }
 
+const RUN_KINDS = ['pipeline', 'workflow'] as const;
+const TIME = { min: 0, max: Number.MAX_SAFE_INTEGER };
+
 export function runRoutes(api: ApiContext): Route[] {
   return [
     {
@@ -36,15 +47,28 @@ export function runRoutes(api: ApiContext): Route[] {
       async handler({ query }) {
         const status = queryEnum(query, 'status', RUN_STATUSES);
         const definition = queryString(query, 'definition');
+        const kind = queryEnum(query, 'kind', RUN_KINDS);
+        const since = queryInt(query, 'since', TIME);
+        const until = queryInt(query, 'until', TIME);
+        const search = queryString(query, 'q');
         const before = queryString(query, 'before');
         const limit = queryInt(query, 'limit', { min: 1, max: 500 }, 50);
         const mode = queryValueMode(query);
-        const runs = await api.store.listRuns({ status, definition, before, limit: limit + 1 });
+        const runs = await api.store.listRuns({
+          status,
+          definition,
+          kind,
+          since,
+          until,
+          search,
+          before,
+          limit: limit + 1,
+        });
         const page = runs.slice(0, limit);
         return reply({
           runs: page.map((r) => runView(r, mode)),
           next: runs.length > limit ? page[page.length - 1]!.id : null,
-        });
+        } satisfies RunsResponse);
       },
     },
     {
@@ -53,8 +77,38 @@ export function runRoutes(api: ApiContext): Route[] {
       async handler({ params, query }) {
         const mode = queryValueMode(query);
         const run = await findRun(api, params.id!);
-        const steps = await api.store.listSteps(run.id);
-        return reply({ run: runView(run, mode), steps: steps.map((s) => stepView(s, mode)) });
+        const [steps, children] = await Promise.all([
+          api.store.listSteps(run.id),
+          api.store.listChildRuns(run.id),
+        ]);
+        return reply({
+          run: runView(run, mode),
+          steps: steps.map((s) => stepView(s, mode)),
+          children: children.map((c) => runView(c, mode)),
+        } satisfies RunDetailResponse);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/runs/:id/steps/:key/output',
+      // The whole output, however large: the run's detail leaves out outputs over a preview's
+      // size. A step with no output (not finished, or a map step) answers `output: null`.
+      async handler({ params, query }) {
+        const mode = queryValueMode(query);
+        const run = await findRun(api, params.id!);
+        const step = await api.store.getStep(run.id, params.key!);
+        if (!step) {
+          throw new HttpError(
+            404,
+            'not_found',
+            `run ${run.id} has no step ${JSON.stringify(params.key)}; its steps are listed by GET /api/runs/${run.id}`,
+          );
+        }
+        return reply({
+          key: step.key,
+          output: step.output === null ? null : apiValue(step.output, mode),
+          outputBytes: step.output === null ? null : Buffer.byteLength(step.output, 'utf8'),
+        } satisfies OutputResponse);
       },
     },
     {
@@ -62,7 +116,7 @@ export function runRoutes(api: ApiContext): Route[] {
       path: '/api/runs/:id/attempts',
       async handler({ params }) {
         const run = await findRun(api, params.id!);
-        return reply({ attempts: await api.store.listAttempts(run.id) });
+        return reply({ attempts: await api.store.listAttempts(run.id) } satisfies AttemptsResponse);
       },
     },
     {
@@ -76,7 +130,10 @@ export function runRoutes(api: ApiContext): Route[] {
         const limit = queryInt(query, 'limit', { min: 1, max: 10_000 }, 1000);
         const run = await findRun(api, params.id!);
         const logs = await api.store.listLogs(run.id, { stepKey: step, afterSeq: after, limit });
-        return reply({ logs, next: logs.length ? logs[logs.length - 1]!.seq : (after ?? 0) });
+        return reply({
+          logs,
+          next: logs.length ? logs[logs.length - 1]!.seq : (after ?? 0),
+        } satisfies LogsResponse);
       },
     },
     {
@@ -89,10 +146,12 @@ export function runRoutes(api: ApiContext): Route[] {
         const reason = bodyString(input, 'reason') ?? 'cancelled through the API';
         const mode = queryValueMode(query);
         const run = await findRun(api, params.id!);
-        if (isTerminalRun(run.status)) return reply({ run: runView(run, mode), cancelled: false });
+        if (isTerminalRun(run.status)) {
+          return reply({ run: runView(run, mode), cancelled: false } satisfies CancelResponse);
+        }
         const { cancelled } = await api.store.cancelRun(run.id, api.clock.now(), reason);
         const after = await findRun(api, run.id);
-        return reply({ run: runView(after, mode), cancelled });
+        return reply({ run: runView(after, mode), cancelled } satisfies CancelResponse);
       },
     },
   ];

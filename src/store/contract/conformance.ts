@@ -264,6 +264,76 @@ export function describeStoreConformance(
           (await store.listRuns({ definition: 'odd', before: ids[3]! })).map((r) => r.id),
         ).toEqual([ids[1]]);
       });
+
+      it('filters by kind and by creation time (since inclusive, until exclusive)', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          ids.push(
+            await create([step('a')], {
+              kind: i % 3 === 0 ? 'workflow' : 'pipeline',
+              createdAt: T0 + i * 10,
+            }),
+          );
+        }
+        const idsOf = (runs: { id: string }[]) => runs.map((r) => r.id);
+        expect(idsOf(await store.listRuns({ kind: 'workflow' }))).toEqual([ids[3], ids[0]]);
+        expect(idsOf(await store.listRuns({ kind: 'pipeline', limit: 2 }))).toEqual([
+          ids[5],
+          ids[4],
+        ]);
+        expect(idsOf(await store.listRuns({ since: T0 + 20 }))).toEqual([
+          ids[5],
+          ids[4],
+          ids[3],
+          ids[2],
+        ]);
+        expect(idsOf(await store.listRuns({ until: T0 + 20 }))).toEqual([ids[1], ids[0]]);
+        expect(idsOf(await store.listRuns({ since: T0 + 10, until: T0 + 40 }))).toEqual([
+          ids[3],
+          ids[2],
+          ids[1],
+        ]);
+        expect(
+          idsOf(await store.listRuns({ since: T0 + 10, until: T0 + 40, before: ids[3]! })),
+        ).toEqual([ids[2], ids[1]]);
+        expect(idsOf(await store.listRuns({ since: T0, kind: 'workflow', limit: 1 }))).toEqual([
+          ids[3],
+        ]);
+        expect(await store.listRuns({ since: T0 + 30, until: T0 + 30 })).toEqual([]);
+        await store.cancelRun(ids[4]!, T0 + 100, 'stop');
+        expect(
+          idsOf(await store.listRuns({ status: 'cancelled', kind: 'pipeline', since: T0 })),
+        ).toEqual([ids[4]]);
+      });
+
+      it('searches runs by the start of their id, or by a tag equal to the text', async () => {
+        const made = async (id: string, tags: string[] = [], definition = 'etl') =>
+          create([step('a')], { id, tags, definition });
+        await made('run_ab1', ['nightly', 'eu']);
+        await made('run_ab2', ['say "hi"', 'x"nightly']);
+        await made('run_b1', ['run_ab', 'night']);
+        await made('run_b2', ['été', 'run_b'], 'other');
+        await made('run_c\u{10ffff}1', ['nightly']);
+        const search = async (text: string, extra: object = {}) =>
+          (await store.listRuns({ search: text, ...extra })).map((r) => r.id);
+        expect(await search('run_ab')).toEqual(['run_b1', 'run_ab2', 'run_ab1']);
+        expect(await search('run_ab', { limit: 2 })).toEqual(['run_b1', 'run_ab2']);
+        expect(await search('run_ab', { before: 'run_ab2' })).toEqual(['run_ab1']);
+        expect(await search('run_ab1')).toEqual(['run_ab1']);
+        // A tag matches whole: `night` is not `nightly`, and `nightly` not inside `x"nightly`.
+        expect(await search('nightly')).toEqual(['run_c\u{10ffff}1', 'run_ab1']);
+        expect(await search('night')).toEqual(['run_b1']);
+        expect(await search('say "hi"')).toEqual(['run_ab2']);
+        expect(await search('"hi"')).toEqual([]);
+        expect(await search('été')).toEqual(['run_b2']);
+        expect(await search('run_b')).toEqual(['run_b2', 'run_b1']);
+        expect(await search('run_b', { definition: 'etl' })).toEqual(['run_b1']);
+        expect(await search('run_c\u{10ffff}')).toEqual(['run_c\u{10ffff}1']);
+        expect(await search('run_')).toHaveLength(5);
+        expect(await search('%')).toEqual([]);
+        expect(await search('run_%')).toEqual([]);
+        expect(await search('zzz')).toEqual([]);
+      });
     });
 
     // Claims -----------------------------------------------------------------------------------
@@ -1199,6 +1269,23 @@ export function describeStoreConformance(
         await store.removeWorker('w1');
         await store.removeWorker('never-there');
         expect(await store.listWorkers()).toEqual([w2]);
+      });
+
+      it('counts the steps each worker holds running', async () => {
+        expect(await store.countRunningByWorker()).toEqual(new Map());
+        const r1 = await create([step('a'), step('b'), step('c')], { createdAt: T0 });
+        await create([step('d')], { createdAt: T0 + 1 });
+        const [a, b] = await claim(T0 + 2, 2, { runId: r1, workerId: 'w1' });
+        await claim(T0 + 2, 10, { workerId: 'w2' });
+        expect(await store.countRunningByWorker()).toEqual(
+          new Map([
+            ['w1', 2],
+            ['w2', 2],
+          ]),
+        );
+        await store.completeStep({ ...done(a!, T0 + 3), workerId: 'w1' });
+        await store.failStep({ ...failed(b!, T0 + 3), workerId: 'w1' });
+        expect(await store.countRunningByWorker()).toEqual(new Map([['w2', 2]]));
       });
     });
 

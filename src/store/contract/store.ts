@@ -59,7 +59,7 @@ export interface Store {
     claim?: CreateClaim,
   ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }>;
   getRun(id: string): Promise<RunRecord | null>;
-  /** Newest first. */
+  /** Newest first (by id), matching every filter given. */
   listRuns(query?: ListRunsQuery): Promise<RunRecord[]>;
   /**
    * Cancels a run that hasn't finished: the run and all its unfinished steps become
@@ -151,6 +151,8 @@ export interface Store {
   /** Inserts or refreshes a worker's row (its heartbeat). */
   upsertWorker(worker: WorkerRecord): Promise<void>;
   listWorkers(): Promise<WorkerRecord[]>;
+  /** How many steps each worker holds (`running` under its lease), by worker id; absent: 0. */
+  countRunningByWorker(): Promise<Map<string, number>>;
   removeWorker(id: string): Promise<void>;
 
   /** Inserts or replaces definitions (by name), as a worker registers what it can run. */

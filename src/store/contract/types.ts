@@ -346,9 +346,34 @@ export interface TransitionResult {
 export interface ListRunsQuery {
   status?: RunStatus;
   definition?: string;
+  kind?: RunKind;
+  /** Runs created at or after this time (ms). */
+  since?: number;
+  /** Runs created before this time (ms). */
+  until?: number;
+  /** Runs whose id starts with this text, or that have this tag. */
+  search?: string;
   /** Runs created before this run id (the cursor of the previous page). */
   before?: string;
   limit?: number;
+}
+
+/**
+ * The least string above every string that starts with `prefix`, in code point order (which is
+ * the bytewise order of UTF-8 that both stores sort ids in): `id >= prefix AND id < end` is
+ * "starts with", read as a range of the primary key. Null when there is none (every string
+ * from `prefix` on starts with it).
+ */
+export function prefixEnd(prefix: string): string | null {
+  const points = [...prefix].map((c) => c.codePointAt(0)!);
+  while (points.length) {
+    let last = points.pop()!;
+    if (last === 0x10ffff) continue;
+    last += 1;
+    if (last >= 0xd800 && last <= 0xdfff) last = 0xe000; // no surrogates in well-formed text
+    return String.fromCodePoint(...points, last);
+  }
+  return null;
 }
 
 /** Fenced by the `$run` step's lease: refused when the worker no longer holds the run. */

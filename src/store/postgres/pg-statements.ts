@@ -554,6 +554,10 @@ export const upsertWorker = exec<[string, string, number, number, number, string
 );
 export const workers = stmt<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at, id');
 export const removeWorker = exec<[string]>('DELETE FROM workers WHERE id = $1');
+export const runningByWorker = stmt<[], { worker: string; running: number }>(
+  `SELECT lease_owner AS worker, COUNT(*)::int AS running FROM steps
+   WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner`,
+);
 
 // Definitions -------------------------------------------------------------------------------
 

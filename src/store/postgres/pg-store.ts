@@ -48,7 +48,7 @@ import type {
   WaitInfo,
   WorkerRecord,
 } from '../contract/types.js';
-import { WORKFLOW_STEP_KEY } from '../contract/types.js';
+import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
 import { checkNewSteps } from '../contract/new-steps.js';
 import { findEvent, lazyPayload, satisfies } from './pg-events.js';
 import { migrate, quoteIdent, shippedMigrations } from './pg-migrate.js';
@@ -351,7 +351,22 @@ export class PostgresStore implements Store {
     };
     if (query.status !== undefined) filter('status', '=', query.status);
     if (query.definition !== undefined) filter('definition', '=', query.definition);
+    if (query.kind !== undefined) filter('kind', '=', query.kind);
+    if (query.since !== undefined) filter('created_at', '>=', query.since);
+    if (query.until !== undefined) filter('created_at', '<', query.until);
     if (query.before !== undefined) filter('id', '<', query.before);
+    if (query.search !== undefined) {
+      // An id prefix as a range of the primary key (ids sort bytewise, COLLATE "C"), or a tag.
+      const end = prefixEnd(query.search);
+      params.push(query.search);
+      const from = `$${params.length}`;
+      let range = `id >= ${from}`;
+      if (end !== null) {
+        params.push(end);
+        range += ` AND id < $${params.length}`;
+      }
+      where.push(`((${range}) OR ${from} = ANY(tags))`);
+    }
     params.push(query.limit ?? null);
     const sql =
       `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
@@ -644,6 +659,10 @@ export class PostgresStore implements Store {
 
   async listWorkers(): Promise<WorkerRecord[]> {
     return (await S.workers(this.#pool)).map(toWorker);
+  }
+
+  async countRunningByWorker(): Promise<Map<string, number>> {
+    return new Map((await S.runningByWorker(this.#pool)).map((r) => [r.worker, r.running]));
   }
 
   async removeWorker(id: string): Promise<void> {

@@ -412,6 +412,11 @@ export function prepareStatements(db: Database.Database) {
     ),
     workers: p<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at, id'),
     removeWorker: p<[string]>('DELETE FROM workers WHERE id = ?'),
+    // Reads the `steps_leases` partial index: only running steps.
+    runningByWorker: p<[], { worker: string; running: number }>(
+      `SELECT lease_owner AS worker, COUNT(*) AS running FROM steps
+       WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner`,
+    ),
     // definitions
     upsertDefinition: p<[string, string, string, string | null, string, string, number]>(
       `INSERT INTO definitions (name, kind, graph, input_schema, code_hash, labels, registered_at)

@@ -49,7 +49,7 @@ import type {
   WaitInfo,
   WorkerRecord,
 } from '../contract/types.js';
-import { WORKFLOW_STEP_KEY } from '../contract/types.js';
+import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
 import { checkNewSteps } from '../contract/new-steps.js';
 import { findEvent, lazyPayload, satisfies } from './sqlite-events.js';
 import { connect, shippedMigrations } from './sqlite-connect.js';
@@ -207,7 +207,23 @@ export class SqliteStore implements Store {
     };
     if (query.status !== undefined) filter('status = ?', query.status);
     if (query.definition !== undefined) filter('definition = ?', query.definition);
+    if (query.kind !== undefined) filter('kind = ?', query.kind);
+    if (query.since !== undefined) filter('created_at >= ?', query.since);
+    if (query.until !== undefined) filter('created_at < ?', query.until);
     if (query.before !== undefined) filter('id < ?', query.before);
+    if (query.search !== undefined) {
+      // An id prefix as a range of the primary key; a tag by its JSON text first (`instr` is
+      // cheap and rules out nearly every run), then exactly: the text could sit inside another
+      // tag that contains a quote.
+      const end = prefixEnd(query.search);
+      where.push(
+        `((id >= ?${end === null ? '' : ' AND id < ?'}) OR ` +
+          '(instr(tags, ?) > 0 AND EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE value = ?)))',
+      );
+      params.push(query.search);
+      if (end !== null) params.push(end);
+      params.push(JSON.stringify(query.search), query.search);
+    }
     params.push(query.limit ?? -1);
     const sql =
       `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
@@ -475,6 +491,10 @@ export class SqliteStore implements Store {
 
   async listWorkers(): Promise<WorkerRecord[]> {
     return this.#s.workers.all().map(toWorker);
+  }
+
+  async countRunningByWorker(): Promise<Map<string, number>> {
+    return new Map(this.#s.runningByWorker.all().map((r) => [r.worker, r.running]));
   }
 
   async removeWorker(id: string): Promise<void> {
