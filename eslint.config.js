@@ -2,6 +2,7 @@
 // core ← sdk ← engine ← server ← cli, and stores depend on the store contract only. Import
 // cycles are checked by `dpdm` in `npm run lint`.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /** Forbids the files under `folder` to import from the `forbidden` folders of src/. */
@@ -24,15 +25,7 @@ const zone = (folder, forbidden, why) => ({
 
 export default tseslint.config(
   {
-    ignores: [
-      'dist/**',
-      'node_modules/**',
-      'bench/**',
-      'ui/**',
-      'coverage/**',
-      'artifacts/**',
-      '.weft/**',
-    ],
+    ignores: ['dist/**', 'node_modules/**', 'bench/**', 'coverage/**', 'artifacts/**', '.weft/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -118,6 +111,15 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The web UI: React's rules of hooks and their dependency lists.
+    files: ['ui/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
   {

@@ -6,7 +6,8 @@
  * Flags: `--quick` (smaller), `--no-postgres` (SQLite suites only), `--postgres-only`,
  * `--pg=1,3` (only those Postgres benchmarks), `--pg-poll-ms=N` (poll interval of the separate
  * worker in Postgres benchmark 1b; default 1000, the engine's), `--pg-cpu-prof=DIR` (CPU profiles
- * of the drain workers; summarize one with `bench/weft/postgres-profile.ts`).
+ * of the drain workers; summarize one with `bench/weft/postgres-profile.ts`), `--ui-only` (the
+ * server and UI benchmarks of `ui.ts` alone), `--no-ui` (without them).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -14,11 +15,14 @@ import { durableBenchmarks, inProcessBenchmarks } from './pipelines.js';
 import { workflowBenchmarks } from './workflows.js';
 import { fmt } from './stats.js';
 import { postgresBenchmarks } from './postgres-bench.js';
+import { uiSuite } from './ui.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const withPostgres = !argv.includes('--no-postgres');
 const onlyPostgres = argv.includes('--postgres-only');
+const onlyUi = argv.includes('--ui-only');
+const withUi = !argv.includes('--no-ui');
 const flag = (name: string): string | undefined =>
   argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const N = quick ? 2000 : 10_000;
@@ -32,8 +36,11 @@ const machine = {
 };
 console.log(`weft benchmarks — ${machine.cpus}, ${machine.memory}, Node ${machine.node}`);
 
-if (!onlyPostgres) await sqliteSuites();
-if (withPostgres) await postgresSuite();
+if (!onlyPostgres && !onlyUi) await sqliteSuites();
+if (withPostgres && !onlyUi) await postgresSuite();
+if (withUi || onlyUi) {
+  await uiSuite({ quick, sqlite: !onlyPostgres, postgres: withPostgres, machine });
+}
 
 async function sqliteSuites(): Promise<void> {
   console.log(`no-op nodes, ${N} per run, median of ${REPS} runs (min–max)\n`);

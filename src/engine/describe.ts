@@ -37,6 +37,8 @@ export interface PipelineGraph {
   nodes: NodeDescription[];
   defaultOutputs: string[];
   failFast: boolean;
+  /** The params' schema converts or holds what JSON can't (transforms, dates): see {@link needsCode}. */
+  inputNeedsCode: boolean;
 }
 
 export interface WorkflowGraph {
@@ -46,6 +48,8 @@ export interface WorkflowGraph {
   retries: number;
   timeoutMs: number | null;
   source: string;
+  /** As a pipeline's: the input's schema needs the code to check it. */
+  inputNeedsCode: boolean;
 }
 
 export function describeDefinitions(registry: Registry, now: number): DefinitionRecord[] {
@@ -73,6 +77,7 @@ export function describeDefinition(definition: Definition, now: number): Definit
     retries: definition.policy.maxAttempts - 1,
     timeoutMs: definition.policy.timeoutMs,
     source: definition.fn.toString(),
+    inputNeedsCode: needsCode(definition.input),
   };
   return {
     name: definition.name,
@@ -109,6 +114,7 @@ function pipelineGraph(spec: PipelineSpec): PipelineGraph {
     }),
     defaultOutputs: spec.defaultOutputs,
     failFast: spec.failFast,
+    inputNeedsCode: needsCode(spec.params),
   };
 }
 
@@ -120,6 +126,22 @@ function jsonSchema(schema: z.ZodType | null): unknown {
     return toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
   } catch {
     return null;
+  }
+}
+
+/**
+ * Whether checking an input against the schema's JSON form could accept what the schema
+ * itself would turn into something else: a transform (or a default applied after one), a
+ * `Date`, anything JSON Schema can't say of the parsed value. Such an input is checked only
+ * where the code runs; a server without it refuses to trigger the definition.
+ */
+function needsCode(schema: z.ZodType | null): boolean {
+  if (schema === null) return false;
+  try {
+    toJSONSchema(schema, { io: 'output', unrepresentable: 'throw' });
+    return false;
+  } catch {
+    return true;
   }
 }
 

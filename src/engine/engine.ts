@@ -48,7 +48,7 @@ import { runPipelineStep, type ActiveStep } from './step-runner.js';
 import { isWorkerDead, thisHost } from './worker-identity.js';
 import { runWorkflowStep } from './workflow-runner.js';
 import { planPipelineRun, planWorkflowRun } from './run-plan.js';
-import { planRegistered, planRerun } from './trigger.js';
+import { planRegistered, planRerun, workflowSteps } from './trigger.js';
 import { GroupCommit } from './group-commit.js';
 import { describeDefinition, describeDefinitions } from './describe.js';
 
@@ -101,6 +101,9 @@ export interface SubmitOptions {
   parentRunId?: string;
 }
 
+/** How often the log lines of running steps are written out (see `#runLogFlush`). */
+const LOG_FLUSH_MS = 500;
+
 export class Engine {
   readonly store: Store;
   readonly clock: Clock;
@@ -115,6 +118,8 @@ export class Engine {
   readonly labels: readonly string[];
 
   #state: EngineState = 'created';
+  /** When this worker first registered. */
+  #startedAt: number | null = null;
   readonly #workerEnabled: boolean;
   readonly #scope: 'all' | 'own';
   /** With scope `own`: the unfinished runs this engine submitted or resumed. */
@@ -148,6 +153,7 @@ export class Engine {
   #kick: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #heartbeat: Promise<void> | null = null;
+  #logFlush: Promise<void> | null = null;
   #settled: (() => void) | null = null;
   readonly #commits: GroupCommit;
 
@@ -240,6 +246,7 @@ export class Engine {
     await this.recoverDeadWorkers();
     this.#loop = this.#runLoop();
     this.#heartbeat = this.#runHeartbeat();
+    this.#logFlush = this.#runLogFlush();
   }
 
   /**
@@ -298,6 +305,7 @@ export class Engine {
     }
     this.#stopController.abort();
     await this.#heartbeat?.catch(() => undefined);
+    await this.#logFlush?.catch(() => undefined);
     peers.get(this.store)?.delete(this);
     await this.#unsubscribe?.().catch(() => undefined);
     this.#unsubscribe = null;
@@ -393,15 +401,13 @@ export class Engine {
           `run ${runId} is a workflow run: nodes can be re-run in pipeline runs only; retry it to run the workflow again`,
         );
       }
-      const planned = planRegistered(definition, {
-        params: decode(original.input),
-        priority: original.priority,
-      });
+      // The original's input was checked (and transformed) when it was submitted: it is reused
+      // as recorded.
       const { run } = await this.#create(
         'workflow',
         definition.name,
         original.input,
-        planned.steps,
+        workflowSteps(definition, original.priority),
         options,
       );
       return { run, nodes: [WORKFLOW_STEP_KEY] };
@@ -847,6 +853,32 @@ export class Engine {
     }
   }
 
+  /**
+   * Writes the log lines of steps still running, so they show up (`weft show`, the UI's live
+   * logs) while the step runs. A step that ends soon records its lines with its result, in the
+   * same transaction: only lines older than one interval are written on their own.
+   */
+  async #runLogFlush(): Promise<void> {
+    const signal = this.#stopController.signal;
+    while (!signal.aborted) {
+      try {
+        await this.clock.sleep(LOG_FLUSH_MS, signal);
+      } catch {
+        return;
+      }
+      const due = this.clock.now() - LOG_FLUSH_MS;
+      for (const a of [...this.#active.values()]) {
+        const first = a.logs[0];
+        if (first === undefined || first.at > due) continue;
+        try {
+          await a.flushLogs();
+        } catch (error) {
+          this.#reportLoopError(error);
+        }
+      }
+    }
+  }
+
   async #beat(): Promise<void> {
     await this.#registerWorker();
     const held = [...this.#active.values()].filter((a) => a.leased);
@@ -874,11 +906,13 @@ export class Engine {
 
   async #registerWorker(): Promise<void> {
     const now = this.clock.now();
+    // Every heartbeat writes the whole row: the start time is the first one's.
+    this.#startedAt ??= now;
     await this.store.upsertWorker({
       id: this.workerId,
       host: thisHost(),
       pid: process.pid,
-      startedAt: now,
+      startedAt: this.#startedAt,
       heartbeatAt: now,
       definitions: this.registry.names(),
       labels: [...this.labels],
@@ -895,7 +929,13 @@ export class Engine {
       flushLogs: async () => {
         if (active.logs.length === 0) return;
         const lines = active.logs.splice(0);
-        await this.store.appendLogs(lines);
+        try {
+          await this.store.appendLogs(lines);
+        } catch (error) {
+          // Kept for the next try (or the step's completion, which records what is left).
+          active.logs.unshift(...lines);
+          throw error;
+        }
       },
     };
     this.#active.set(id, active);

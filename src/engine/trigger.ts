@@ -43,10 +43,16 @@ export function registeredSchema(
   return schema;
 }
 
+/** Whether the registered graph says the input's schema needs the code to check it. */
+function inputNeedsCode(record: Pick<DefinitionRecord, 'graph'>): boolean {
+  return (record.graph as { inputNeedsCode?: boolean } | null)?.inputNeedsCode === true;
+}
+
 /** Whether {@link registeredSchema} can check this definition's input. */
 export function canCheckInput(
-  record: Pick<DefinitionRecord, 'name' | 'kind' | 'codeHash' | 'inputSchema'>,
+  record: Pick<DefinitionRecord, 'name' | 'kind' | 'codeHash' | 'inputSchema' | 'graph'>,
 ): boolean {
+  if (inputNeedsCode(record)) return false;
   try {
     registeredSchema(record);
     return true;
@@ -69,6 +75,12 @@ export function planRegistered(
   record: DefinitionRecord,
   options: RegisteredPlanOptions,
 ): PlannedRun {
+  if (inputNeedsCode(record)) {
+    throw new ConfigError(
+      'needs_code',
+      `${record.kind} ${record.name}: its input schema transforms the input (or holds dates), which only its code can do; trigger it where the code runs (weft dev, weft run, or an engine's submit)`,
+    );
+  }
   const schema = registeredSchema(record);
   if (record.kind === 'workflow') {
     if (options.outputs) {
@@ -77,21 +89,8 @@ export function planRegistered(
         `workflow ${record.name}: outputs apply to pipelines only`,
       );
     }
-    const graph = record.graph as WorkflowGraph;
     const input = validateInput(`workflow ${record.name}: invalid input`, schema, options.params);
-    return {
-      input,
-      steps: [
-        {
-          key: WORKFLOW_STEP_KEY,
-          node: record.name,
-          dependsOn: [],
-          kind: 'run',
-          priority: options.priority,
-          ...(graph.labels.length ? { labels: [...graph.labels] } : {}),
-        },
-      ],
-    };
+    return { input, steps: workflowSteps(record, options.priority) };
   }
   const graph = record.graph as PipelineGraph;
   const input = validateInput(`pipeline ${record.name}: invalid params`, schema, options.params);
@@ -99,6 +98,21 @@ export function planRegistered(
     input,
     steps: planGraph(record.name, graph, options.outputs, new Map(), options.priority),
   };
+}
+
+/** The one step of a workflow run: its `$run` step, with the workflow's labels. */
+export function workflowSteps(record: DefinitionRecord, priority: number): NewStep[] {
+  const graph = record.graph as WorkflowGraph;
+  return [
+    {
+      key: WORKFLOW_STEP_KEY,
+      node: record.name,
+      dependsOn: [],
+      kind: 'run',
+      priority,
+      ...(graph.labels.length ? { labels: [...graph.labels] } : {}),
+    },
+  ];
 }
 
 /**

@@ -89,6 +89,8 @@ export interface PipelineGraphView {
   nodes: NodeView[];
   defaultOutputs: string[];
   failFast: boolean;
+  /** Its params' schema needs the code to check them (transforms, dates). */
+  inputNeedsCode: boolean;
 }
 
 export interface WorkflowGraphView {
@@ -98,6 +100,8 @@ export interface WorkflowGraphView {
   retries: number;
   timeoutMs: number | null;
   source: string;
+  /** Its input's schema needs the code to check it (transforms, dates). */
+  inputNeedsCode: boolean;
 }
 
 /** A definition: `graph` is a pipeline's nodes or a workflow's description. */

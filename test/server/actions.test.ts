@@ -53,6 +53,13 @@ const report = pipeline(
   },
 );
 
+/** Params the schema transforms: only the code can check them. */
+const dated = pipeline(
+  'dated',
+  { year: ({ when }: { when: Date }) => when.getUTCFullYear() },
+  { params: z.object({ when: z.string().transform((s) => new Date(s)) }) },
+);
+
 const greet = workflow('greet', { input: z.object({ name: z.string() }) }, async (ctx, { name }) =>
   ctx.step('hello', () => `hello ${name}`),
 );
@@ -71,7 +78,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       failing.check = true;
       worker = new Engine({
         store,
-        definitions: [report, greet],
+        definitions: [report, greet, dated],
         scope: 'all',
         pollMs: 20,
         captureConsole: false,
@@ -172,9 +179,24 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
     it('lists every definition as triggerable when its schema can be checked', async () => {
       const res = await codeless.request<DefinitionsResponse>('/api/definitions');
       expect(res.body.definitions.map((d) => [d.name, d.triggerable]).sort()).toEqual([
+        ['dated', false],
         ['greet', true],
         ['report', true],
       ]);
+    });
+
+    it('triggers a definition whose schema transforms its input only with the code', async () => {
+      const body = { definition: 'dated', params: { when: '2031-05-01' } };
+      const refused = await codeless.request<ErrorResponse>('/api/runs', {
+        method: 'POST',
+        body,
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.code).toBe('needs_code');
+      const res = await withCode.request<TriggerResponse>('/api/runs', { method: 'POST', body });
+      expect(res.status).toBe(201);
+      await worker.wait(res.body.run.id);
+      expect(await worker.outputs(res.body.run.id)).toEqual({ year: 2031 });
     });
 
     it('retries a failed run from its failed nodes, reading the others from it', async () => {
@@ -270,7 +292,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       const parked = workflow('parked', {}, async (ctx) =>
         ctx.waitForEvent('go', { event: 'go', key: 'x', timeout: '1d' }),
       );
-      await worker.reload([report, greet, parked]);
+      await worker.reload([report, greet, dated, parked]);
       const { body } = await withCode.request<TriggerResponse>('/api/runs', {
         method: 'POST',
         body: { definition: 'parked' },

@@ -1,0 +1,150 @@
+/**
+ * Starts a run of a definition from a form generated from its input's JSON Schema. The browser
+ * checks what it can first; a 400 from the server is shown on the field its message names (or
+ * above the form), and a new run opens its page.
+ */
+import { useMemo, useState, type FormEvent } from 'react';
+import type { DefinitionView } from '../../../src/client/index.js';
+import { useApiContext } from '../api/client.js';
+import { toUiError, type UiError } from '../api/errors.js';
+import { Button } from '../components/Button.js';
+import { InlineError } from '../components/States.js';
+import { navigate } from '../router.js';
+import {
+  buildValue,
+  fieldOfMessage,
+  initialValues,
+  schemaFields,
+  type FormValues,
+  type RawValue,
+} from './json-schema.js';
+import { SchemaFields } from './SchemaFields.js';
+
+export function TriggerForm({
+  definition,
+  onCancel,
+}: {
+  definition: DefinitionView;
+  onCancel: () => void;
+}) {
+  const { client, requireSignIn } = useApiContext();
+  const fields = useMemo(() => schemaFields(definition.inputSchema), [definition.inputSchema]);
+  const [values, setValues] = useState<FormValues>(() =>
+    fields ? initialValues(fields) : { params: '{}' },
+  );
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [tags, setTags] = useState('');
+  const [submitError, setSubmitError] = useState<UiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const onChange = (path: string, value: RawValue) => {
+    setValues((v) => ({ ...v, [path]: value }));
+    setErrors(({ [path]: _gone, ...rest }) => rest);
+  };
+
+  const readParams = (): { params: unknown } | null => {
+    if (fields) {
+      const { value, errors: found } = buildValue(fields, values);
+      setErrors(found);
+      return Object.keys(found).length ? null : { params: value };
+    }
+    const text = typeof values.params === 'string' ? values.params : '';
+    try {
+      return { params: text.trim() ? (JSON.parse(text) as unknown) : undefined };
+    } catch (error) {
+      setErrors({ params: `not valid JSON: ${(error as Error).message}` });
+      return null;
+    }
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSubmitError(null);
+    const read = readParams();
+    if (!read) return;
+    setBusy(true);
+    try {
+      const tagList = tags
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      const { run } = await client.trigger({
+        definition: definition.name,
+        ...(read.params !== undefined ? { params: read.params } : {}),
+        ...(tagList.length ? { tags: tagList } : {}),
+      });
+      navigate(`/runs/${encodeURIComponent(run.id)}`);
+    } catch (error) {
+      const uiError = toUiError(error);
+      if (uiError.kind === 'unauthorized') requireSignIn();
+      const about =
+        fields && uiError.kind === 'rejected' ? fieldOfMessage(fields, uiError.message) : null;
+      if (about) setErrors((e) => ({ ...e, [about.path]: about.text }));
+      setSubmitError(uiError);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="form" data-testid="trigger-form" onSubmit={(e) => void submit(e)} noValidate>
+      {definition.triggerable === false && (
+        <div className="notice">
+          The server has no worker code for this definition loaded and its schema may not cover
+          every check; a run may still be refused.
+        </div>
+      )}
+      {fields ? (
+        fields.length === 0 ? (
+          <p className="muted">This definition takes no input.</p>
+        ) : (
+          <SchemaFields fields={fields} values={values} errors={errors} onChange={onChange} />
+        )
+      ) : (
+        <div className="form-field">
+          <label htmlFor="field-params">
+            <span className="field-name">
+              {definition.kind === 'pipeline' ? 'params' : 'input'}
+            </span>
+            <span className="field-hint">JSON</span>
+          </label>
+          <textarea
+            id="field-params"
+            data-testid="field-params"
+            className="mono"
+            rows={6}
+            spellCheck={false}
+            value={typeof values.params === 'string' ? values.params : ''}
+            onChange={(e) => onChange('params', e.target.value)}
+          />
+          {errors.params && (
+            <p className="field-error" data-testid="field-error-params">
+              {errors.params}
+            </p>
+          )}
+        </div>
+      )}
+      <details className="form-advanced">
+        <summary>Run options</summary>
+        <div className="form-field">
+          <label htmlFor="trigger-tags">
+            <span className="field-name">tags</span>
+            <span className="field-hint">comma-separated</span>
+          </label>
+          <input
+            id="trigger-tags"
+            data-testid="trigger-tags"
+            value={tags}
+            onChange={(e) => setTags(e.target.value)}
+          />
+        </div>
+      </details>
+      <InlineError error={submitError} testId="trigger-error" />
+      <div className="form-actions">
+        <Button onClick={onCancel}>Cancel</Button>
+        <Button type="submit" variant="primary" busy={busy} data-testid="trigger-submit">
+          Start run
+        </Button>
+      </div>
+    </form>
+  );
+}
