@@ -19,6 +19,9 @@ for (const dialect of ['sqlite', 'postgres']) {
 }
 
 if (existsSync('ui/vite.config.ts')) {
+  // React's production build, whatever NODE_ENV the caller runs with (Vite bundles the
+  // development build under NODE_ENV=development or test).
+  process.env.NODE_ENV = 'production';
   const { build } = await import('vite');
   await build({ configFile: 'ui/vite.config.ts', logLevel: 'warn' });
 }

@@ -32,15 +32,21 @@ import type {
 
 export type * from '../server/api-types.js';
 
+/** A field an `invalid_input` error is about: its path in the input, and what is wrong. */
+export type InputIssue = NonNullable<ErrorResponse['issues']>[number];
+
 /** An error answered by the API (`status` and its `{ code, message }`), or a network failure. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** With `invalid_input`: each field's problem (empty otherwise). */
+  readonly issues: readonly InputIssue[];
+  constructor(status: number, code: string, message: string, issues: readonly InputIssue[] = []) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.issues = issues;
   }
 }
 
@@ -118,6 +124,7 @@ export function createClient(options: ClientOptions) {
         res.status,
         typeof err?.code === 'string' ? err.code : `http_${res.status}`,
         typeof err?.message === 'string' ? err.message : `${method} ${path}: HTTP ${res.status}`,
+        Array.isArray(err?.issues) ? err.issues : [],
       );
     }
     return body as T;

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { toJSONSchema, type z } from 'zod';
 import { upstreamOf, type PipelineSpec } from '../sdk/pipeline-spec.js';
+import { layoutSource } from '../sdk/source-format.js';
 import type { DefinitionRecord } from '../store/contract/types.js';
 import type { Definition, Registry } from './registry.js';
 
@@ -76,7 +77,7 @@ export function describeDefinition(definition: Definition, now: number): Definit
     labels: [...definition.policy.labels],
     retries: definition.policy.maxAttempts - 1,
     timeoutMs: definition.policy.timeoutMs,
-    source: definition.fn.toString(),
+    source: layoutSource(definition.fn.toString()),
     inputNeedsCode: needsCode(definition.input),
   };
   return {
@@ -109,7 +110,7 @@ function pipelineGraph(spec: PipelineSpec): PipelineGraph {
         timeoutMs: node.policy.timeoutMs,
         concurrency: node.policy.concurrency,
         priority: node.policy.priority,
-        source: node.source,
+        source: layoutSource(node.source),
       };
     }),
     defaultOutputs: spec.defaultOutputs,

@@ -343,34 +343,39 @@ export class PostgresStore implements Store {
   }
 
   async listRuns(query: ListRunsQuery = {}): Promise<RunRecord[]> {
-    const where: string[] = [];
     const params: unknown[] = [];
-    const filter = (column: string, op: string, value: unknown): void => {
+    const param = (value: unknown): string => {
       params.push(value);
-      where.push(`${column} ${op} $${params.length}`);
+      return `$${params.length}`;
     };
-    if (query.status !== undefined) filter('status', '=', query.status);
-    if (query.definition !== undefined) filter('definition', '=', query.definition);
-    if (query.kind !== undefined) filter('kind', '=', query.kind);
-    if (query.since !== undefined) filter('created_at', '>=', query.since);
-    if (query.until !== undefined) filter('created_at', '<', query.until);
-    if (query.before !== undefined) filter('id', '<', query.before);
-    if (query.search !== undefined) {
-      // An id prefix as a range of the primary key (ids sort bytewise, COLLATE "C"), or a tag.
+    const where: string[] = [];
+    if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
+    if (query.definition !== undefined) where.push(`definition = ${param(query.definition)}`);
+    if (query.kind !== undefined) where.push(`kind = ${param(query.kind)}`);
+    if (query.since !== undefined) where.push(`created_at >= ${param(query.since)}`);
+    if (query.until !== undefined) where.push(`created_at < ${param(query.until)}`);
+    if (query.before !== undefined) where.push(`id < ${param(query.before)}`);
+    const limit = param(query.limit ?? null);
+    const and = (clauses: string[]) => (clauses.length ? `WHERE ${clauses.join(' AND ')}` : '');
+    let sql: string;
+    if (query.search === undefined) {
+      sql = `SELECT * FROM runs ${and(where)} ORDER BY id DESC LIMIT ${limit}`;
+    } else {
+      // Runs whose id starts with the text (a range of the primary key; ids sort bytewise,
+      // COLLATE "C"), and runs with the text as a tag, merged newest first. The tagged runs are
+      // looked up in the runs_tags index first (MATERIALIZED): otherwise the planner, which
+      // can't tell a rare tag from an absent one, walks every run newest first looking for it.
       const end = prefixEnd(query.search);
-      params.push(query.search);
-      const from = `$${params.length}`;
-      let range = `id >= ${from}`;
-      if (end !== null) {
-        params.push(end);
-        range += ` AND id < $${params.length}`;
-      }
-      where.push(`((${range}) OR ${from} = ANY(tags))`);
+      const from = param(query.search);
+      const range = end === null ? `id >= ${from}` : `id >= ${from} AND id < ${param(end)}`;
+      const tagged = `tags @> ARRAY[${from}]::text[] AND tags <> '{}'`;
+      sql =
+        `WITH tagged AS MATERIALIZED (SELECT id FROM runs ` +
+        `${and([...where, tagged, `NOT (${range})`])}) ` +
+        `(SELECT * FROM runs ${and([...where, range])} ORDER BY id DESC LIMIT ${limit}) ` +
+        `UNION ALL (SELECT * FROM runs WHERE id IN (SELECT id FROM tagged) ` +
+        `ORDER BY id DESC LIMIT ${limit}) ORDER BY id DESC LIMIT ${limit}`;
     }
-    params.push(query.limit ?? null);
-    const sql =
-      `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
-      `ORDER BY id DESC LIMIT $${params.length}`;
     return (await this.#pool.query<RunRow>(sql, params)).rows.map(toRun);
   }
 

@@ -211,24 +211,34 @@ export class SqliteStore implements Store {
     if (query.since !== undefined) filter('created_at >= ?', query.since);
     if (query.until !== undefined) filter('created_at < ?', query.until);
     if (query.before !== undefined) filter('id < ?', query.before);
-    if (query.search !== undefined) {
-      // An id prefix as a range of the primary key; a tag by its JSON text first (`instr` is
-      // cheap and rules out nearly every run), then exactly: the text could sit inside another
-      // tag that contains a quote.
-      const end = prefixEnd(query.search);
-      where.push(
-        `((id >= ?${end === null ? '' : ' AND id < ?'}) OR ` +
-          '(instr(tags, ?) > 0 AND EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE value = ?)))',
-      );
-      params.push(query.search);
-      if (end !== null) params.push(end);
-      params.push(JSON.stringify(query.search), query.search);
+    const limit = query.limit ?? -1;
+    const and = (clauses: string[]) => (clauses.length ? `WHERE ${clauses.join(' AND ')}` : '');
+    if (query.search === undefined) {
+      const sql = `SELECT * FROM runs ${and(where)} ORDER BY id DESC LIMIT ?`;
+      return (this.#variant(sql).all(...params, limit) as RunRow[]).map(toRun);
     }
-    params.push(query.limit ?? -1);
+    // Runs whose id starts with the text (a range of the primary key), and runs with the text
+    // as a tag (the run_tags index), each newest first, merged: neither half reads more than a
+    // page, whatever the other matches.
+    const end = prefixEnd(query.search);
+    const range = end === null ? 'id >= ?' : 'id >= ? AND id < ?';
+    const bounds = end === null ? [query.search] : [query.search, end];
     const sql =
-      `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
+      `SELECT * FROM (SELECT * FROM runs ${and([...where, range])} ORDER BY id DESC LIMIT ?) ` +
+      'UNION ALL SELECT * FROM (SELECT runs.* FROM run_tags JOIN runs ON runs.id = run_tags.run_id ' +
+      `${and(['run_tags.tag = ?', ...where, `NOT (${range})`])} ORDER BY run_tags.run_id DESC LIMIT ?) ` +
       'ORDER BY id DESC LIMIT ?';
-    return (this.#variant(sql).all(...params) as RunRow[]).map(toRun);
+    const rows = this.#variant(sql).all(
+      ...params,
+      ...bounds,
+      limit,
+      query.search,
+      ...params,
+      ...bounds,
+      limit,
+      limit,
+    ) as RunRow[];
+    return rows.map(toRun);
   }
 
   async cancelRun(

@@ -43,7 +43,9 @@ export function buildUi(): void {
   const result = spawnSync(
     process.execPath,
     [vite, 'build', '--config', 'ui/vite.config.ts', '--logLevel', 'warn'],
-    { cwd: ROOT, stdio: 'inherit' },
+    // A production build, as npm run build makes: vitest sets NODE_ENV=test, and Vite would
+    // bundle React's development build under it (several times slower to render).
+    { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
   );
   if (result.status !== 0) {
     throw new Error(

@@ -2,7 +2,7 @@
  * What went wrong with a request, as the UI shows it. Every `ApiError` (and anything else a
  * request throws) narrows to one of these kinds, and the views switch over them exhaustively.
  */
-import { ApiError } from '../../../src/client/index.js';
+import { ApiError, type InputIssue } from '../../../src/client/index.js';
 
 export type UiError =
   /** The server wants a bearer token (or a better one). */
@@ -14,7 +14,14 @@ export type UiError =
   /** The server is up but its database is not (503): worth retrying. */
   | { kind: 'unavailable'; message: string }
   /** The request was refused as given (4xx): the message says what to fix. */
-  | { kind: 'rejected'; status: number; code: string; message: string }
+  | {
+      kind: 'rejected';
+      status: number;
+      code: string;
+      message: string;
+      /** With `invalid_input`: each field's problem, by its path in the input. */
+      issues: readonly InputIssue[];
+    }
   /** A server bug (5xx) or an answer the UI does not understand. */
   | { kind: 'failed'; status: number; code: string; message: string };
 
@@ -25,7 +32,9 @@ export function toUiError(error: unknown): UiError {
     if (status === 401) return { kind: 'unauthorized', message };
     if (status === 404) return { kind: 'not-found', message };
     if (status === 503) return { kind: 'unavailable', message };
-    if (status >= 400 && status < 500) return { kind: 'rejected', status, code, message };
+    if (status >= 400 && status < 500) {
+      return { kind: 'rejected', status, code, message, issues: error.issues };
+    }
     return { kind: 'failed', status, code, message };
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -12,6 +12,7 @@ import { InlineError } from '../components/States.js';
 import { navigate } from '../router.js';
 import {
   buildValue,
+  fieldOfIssue,
   fieldOfMessage,
   initialValues,
   schemaFields,
@@ -77,9 +78,15 @@ export function TriggerForm({
     } catch (error) {
       const uiError = toUiError(error);
       if (uiError.kind === 'unauthorized') requireSignIn();
-      const about =
-        fields && uiError.kind === 'rejected' ? fieldOfMessage(fields, uiError.message) : null;
-      if (about) setErrors((e) => ({ ...e, [about.path]: about.text }));
+      if (fields && uiError.kind === 'rejected') {
+        // Each field the server names gets its own message; an older server says it in text.
+        const found = uiError.issues.length
+          ? uiError.issues.map((i) => fieldOfIssue(fields, i.path, i.message))
+          : [fieldOfMessage(fields, uiError.message)];
+        for (const about of found) {
+          if (about) setErrors((e) => ({ ...e, [about.path]: about.text }));
+        }
+      }
       setSubmitError(uiError);
       setBusy(false);
     }
@@ -89,8 +96,9 @@ export function TriggerForm({
     <form className="form" data-testid="trigger-form" onSubmit={(e) => void submit(e)} noValidate>
       {definition.triggerable === false && (
         <div className="notice">
-          The server has no worker code for this definition loaded and its schema may not cover
-          every check; a run may still be refused.
+          This definition&apos;s input schema transforms values (or holds dates), which only its
+          code can check: this server will refuse the run. Trigger it where its code runs (
+          <code>weft dev</code>, or <code>weft run</code>).
         </div>
       )}
       {fields ? (

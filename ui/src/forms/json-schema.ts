@@ -306,6 +306,36 @@ export function buildValue(
   return { value, errors };
 }
 
+/** The field an API issue is about (its path, `["rows", 2, "id"]`), with its message. */
+export function fieldOfIssue(
+  fields: readonly FieldSpec[],
+  path: readonly (string | number)[],
+  message: string,
+): { path: string; text: string } | null {
+  return fieldAt(fields, path.join('.'), message);
+}
+
+/** The field at `where` (`a.b`, `items.0`) or the field holding it, with `text` about it. */
+function fieldAt(
+  fields: readonly FieldSpec[],
+  where: string,
+  text: string,
+): { path: string; text: string } | null {
+  const paths = leafFields(fields)
+    .map((f) => f.path)
+    .sort((a, b) => b.length - a.length);
+  // `islands.0` is about the field `islands`: its item 0.
+  const path = paths.find((p) => where === p || where.startsWith(`${p}.`));
+  if (!path) return null;
+  if (where === path) return { path, text };
+  const rest = where.slice(path.length + 1);
+  const item = /^\d+/.exec(rest);
+  return {
+    path,
+    text: `${item ? `item ${Number(item[0]) + 1}${rest.slice(item[0].length)}` : rest}: ${text}`,
+  };
+}
+
 /**
  * The field a server error is about, and what it says of it. The server names the path after
  * the definition (`pipeline daily: invalid params: items.0: Too big…`); failing that, the
@@ -315,24 +345,14 @@ export function fieldOfMessage(
   fields: readonly FieldSpec[],
   message: string,
 ): { path: string; text: string } | null {
+  const named = /invalid (?:params|input): ([\w.$-]+): (.*)$/s.exec(message);
+  if (named) {
+    const found = fieldAt(fields, named[1]!, named[2]!);
+    if (found) return found;
+  }
   const paths = leafFields(fields)
     .map((f) => f.path)
     .sort((a, b) => b.length - a.length);
-  const named = /invalid (?:params|input): ([\w.$-]+): (.*)$/s.exec(message);
-  if (named) {
-    const [, where, text] = named as unknown as [string, string, string];
-    // `islands.0` is about the field `islands`: its item 0.
-    const path = paths.find((p) => where === p || where.startsWith(`${p}.`));
-    if (path) {
-      if (where === path) return { path, text };
-      const rest = where.slice(path.length + 1);
-      const item = /^\d+/.exec(rest);
-      return {
-        path,
-        text: `${item ? `item ${Number(item[0]) + 1}${rest.slice(item[0].length)}` : rest}: ${text}`,
-      };
-    }
-  }
   for (const path of paths) {
     const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     if (new RegExp(`(^|[^\\w.])(params\\.|input\\.)?${escaped}($|[^\\w])`).test(message)) {

@@ -20,8 +20,12 @@ import { nodeTypes, type StepNodeData } from './GraphNodes.js';
 import { layoutGraph, type Direction, type Positioned } from './layout.js';
 import type { GraphEdge, GraphNode, MapProgress, NodeStatuses } from './model.js';
 
-/** Above this many nodes, only what is in view is rendered, and the first view is a corner. */
-const VIRTUALIZE_ABOVE = 150;
+/**
+ * Above this many nodes, only what is in view is rendered, and the first view is a corner. Up
+ * to it the whole graph is drawn and fitted: 500 nodes lay out and render in well under a
+ * second (bench/README.md, "Server and UI").
+ */
+const VIRTUALIZE_ABOVE = 600;
 
 const FIT_OPTIONS = { padding: 0.15, maxZoom: 1.1 };
 /**
