@@ -44,6 +44,14 @@ export {
   StepFailure,
   type SerializedError,
 } from './core/errors.js';
+export {
+  schedule,
+  isSchedule,
+  type Schedule,
+  type ScheduleOptions,
+  type TimeLike,
+} from './sdk/schedule.js';
+export type { CatchUp, Overlap, ScheduleSpec } from './core/schedule-spec.js';
 export type { Duration } from './core/duration.js';
 export { ManualClock, systemClock, type Clock } from './core/clock.js';
 export type { RunStatus, StepStatus } from './core/states.js';

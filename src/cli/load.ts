@@ -6,7 +6,8 @@ import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
-import { Registry, type Definition } from '../engine/registry.js';
+import { Registry, schedulesOf, type Definition } from '../engine/registry.js';
+import type { Schedule } from '../sdk/schedule.js';
 import { suggestName } from '../sdk/pipeline.js';
 import { UsageError, isUsageError } from './usage-error.js';
 
@@ -14,6 +15,8 @@ export interface LoadedFile {
   /** The file as the user named it, for messages. */
   file: string;
   registry: Registry;
+  /** The schedules it exports (their targets are in `registry`). */
+  schedules: Schedule[];
 }
 
 export interface LoadOptions {
@@ -51,8 +54,11 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
     throw new LoadError(file, error);
   }
   let registry: Registry;
+  let schedules: Schedule[];
   try {
     registry = Registry.fromModule(module);
+    schedules = schedulesOf(module);
+    for (const s of schedules) if (!registry.has(s.target.name)) registry.add(s.target);
   } catch (error) {
     if (isUsageError(error)) throw new UsageError(`${file}: ${error.message}`);
     throw error;
@@ -62,7 +68,7 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
       `${file} exports no pipeline or workflow; export one, e.g. export const daily = pipeline('daily', { … })`,
     );
   }
-  return { file: displayPath(path), registry };
+  return { file: displayPath(path), registry, schedules };
 }
 
 /**

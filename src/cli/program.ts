@@ -13,6 +13,11 @@ import { resumeCommand, type ResumeFlags } from './commands/resume.js';
 import { runCommand, type RunFlags } from './commands/run.js';
 import { runsCommand, type RunsFlags } from './commands/runs.js';
 import { DEFAULT_HOST, DEFAULT_PORT, serverCommand, type ServerFlags } from './commands/server.js';
+import {
+  schedulesListCommand,
+  schedulesPauseCommand,
+  type SchedulesFlags,
+} from './commands/schedules.js';
 import { showCommand, type ShowFlags } from './commands/show.js';
 import { triggerCommand, type TriggerFlags } from './commands/trigger.js';
 import { WORKER_DEFAULTS, workerCommand, type WorkerFlags } from './commands/worker.js';
@@ -285,6 +290,38 @@ export function buildProgram(done: (code: number) => void): Command {
       ].join('\n'),
     )
     .action(async (name: string, flags: TriggerFlags) => done(await triggerCommand(name, flags)));
+
+  const schedules = program
+    .command('schedules')
+    .description('list schedules with when each fires next; pause and resume them');
+  schedules
+    .command('list', { isDefault: true })
+    .description('the schedules, with when each fires next (the default)')
+    .option('--db <url>', DB_HELP)
+    .option('--server <url>', 'read from a weft server’s API instead of the database')
+    .option('--token <token>', 'the server’s bearer token (default: $WEFT_TOKEN)')
+    .option('--json', 'print the schedules as JSON')
+    .action(async (flags: SchedulesFlags) => done(await schedulesListCommand(flags)));
+  for (const [verb, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    schedules
+      .command(verb)
+      .description(
+        paused
+          ? 'pause a schedule: no tick fires until it is resumed'
+          : 'resume a paused schedule (ticks it missed follow its catch-up policy)',
+      )
+      .argument('<name>', 'the schedule name (see weft schedules)')
+      .option('--db <url>', DB_HELP)
+      .option('--server <url>', 'through a weft server’s API instead of the database')
+      .option('--token <token>', 'the server’s bearer token (default: $WEFT_TOKEN)')
+      .option('--json', 'print the schedule as JSON')
+      .action(async (name: string, flags: SchedulesFlags) =>
+        done(await schedulesPauseCommand(name, paused, flags)),
+      );
+  }
 
   const event = program.command('event').description('send events to workflows');
   event

@@ -22,6 +22,9 @@ import type {
   RunDetailResponse,
   RunsQuery,
   RunsResponse,
+  CreateScheduleRequest,
+  ScheduleResponse,
+  SchedulesResponse,
   SendEventRequest,
   SendEventResponse,
   StreamMessage,
@@ -160,6 +163,16 @@ export function createClient(options: ClientOptions) {
     definitions: () => request<DefinitionsResponse>('GET', '/api/definitions'),
     definition: (name: string) =>
       request<DefinitionResponse>('GET', `/api/definitions/${enc(name)}`),
+    schedules: () => request<SchedulesResponse>('GET', '/api/schedules'),
+    schedule: (name: string) => request<ScheduleResponse>('GET', `/api/schedules/${enc(name)}`),
+    createSchedule: (body: CreateScheduleRequest) =>
+      request<ScheduleResponse>('POST', '/api/schedules', { body }),
+    pauseSchedule: (name: string) =>
+      request<ScheduleResponse>('POST', `/api/schedules/${enc(name)}/pause`, {}),
+    resumeSchedule: (name: string) =>
+      request<ScheduleResponse>('POST', `/api/schedules/${enc(name)}/resume`, {}),
+    deleteSchedule: (name: string) =>
+      request<{ deleted: boolean }>('DELETE', `/api/schedules/${enc(name)}`),
 
     /**
      * Follows `GET /api/stream` (one run's changes with `run`, else every run's transitions),

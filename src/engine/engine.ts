@@ -43,6 +43,7 @@ import {
 import type { EngineEvent, EngineListener, FaultHook, FaultPoint } from './events.js';
 import { installConsoleCapture } from './log-capture.js';
 import { Registry, type Definition } from './registry.js';
+import type { Schedule } from '../sdk/schedule.js';
 import { RunContext } from './run-context.js';
 import { runPipelineStep, type ActiveStep } from './step-runner.js';
 import { isWorkerDead, thisHost } from './worker-identity.js';
@@ -88,6 +89,11 @@ export interface EngineOptions {
    * (a task's or workflow's `labels` option) it all has. Default none: unlabelled work only.
    */
   labels?: readonly string[];
+  /**
+   * Schedules this worker registers (declared with `schedule()` in its code). Their targets
+   * are added to the definitions. The elected scheduler fires them (see `engine/scheduler.ts`).
+   */
+  schedules?: Iterable<Schedule>;
 }
 
 export interface SubmitOptions {
@@ -118,6 +124,7 @@ export class Engine {
   readonly labels: readonly string[];
 
   #state: EngineState = 'created';
+  #schedules: Schedule[];
   /** When this worker first registered. */
   #startedAt: number | null = null;
   readonly #workerEnabled: boolean;
@@ -164,6 +171,10 @@ export class Engine {
       options.definitions instanceof Registry
         ? options.definitions
         : new Registry(options.definitions);
+    this.#schedules = [...(options.schedules ?? [])];
+    for (const s of this.#schedules) {
+      if (!this.registry.has(s.target.name)) this.registry.add(s.target);
+    }
     this.workerId = options.workerId ?? newId('wkr');
     this.concurrency = options.concurrency ?? 16;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
@@ -237,7 +248,7 @@ export class Engine {
       return;
     }
     await this.#registerWorker();
-    await this.store.registerDefinitions(describeDefinitions(this.registry, this.clock.now()));
+    await this.#registerDefinitions();
     // Other processes' work and finished runs wake this one at once (Postgres); polling stays
     // the fallback.
     this.#unsubscribe = await this.store.subscribe(({ own }) => {
@@ -506,12 +517,34 @@ export class Engine {
    * already running finish with the code they started with; every step started from now on
    * runs the new code. A worker registers the new definitions and tells the store which it runs.
    */
-  async reload(definitions: Iterable<Definition>): Promise<void> {
-    this.registry.replace(definitions);
+  async reload(
+    definitions: Iterable<Definition>,
+    schedules: Iterable<Schedule> = this.#schedules,
+  ): Promise<void> {
+    const list = [...schedules];
+    this.registry.replace([...definitions, ...list.map((s) => s.target)].filter(unique()));
+    this.#schedules = list;
     if (!this.#workerEnabled || this.#state !== 'running') return;
     await this.#registerWorker();
-    await this.store.registerDefinitions(describeDefinitions(this.registry, this.clock.now()));
+    await this.#registerDefinitions();
     this.#wake();
+  }
+
+  /** Registers the definitions this worker runs, and its schedules. */
+  async #registerDefinitions(): Promise<void> {
+    const now = this.clock.now();
+    await this.store.registerDefinitions(describeDefinitions(this.registry, now));
+    if (this.#schedules.length) {
+      await this.store.upsertSchedules(
+        this.#schedules.map((s) => ({
+          name: s.name,
+          target: s.target.name,
+          spec: s.spec,
+          source: 'code' as const,
+          now,
+        })),
+      );
+    }
   }
 
   /** Slots free for new claims: not running a step, nor reserved by a claim in flight. */
@@ -1088,4 +1121,14 @@ export class Engine {
 
 function activeId(runId: string, key: string): string {
   return `${runId}\u0000${key}`;
+}
+
+/** A filter that keeps the first of each value (by identity). */
+function unique<T>(): (value: T) => boolean {
+  const seen = new Set<T>();
+  return (value) => {
+    if (seen.has(value)) return false;
+    seen.add(value);
+    return true;
+  };
 }

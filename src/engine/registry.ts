@@ -3,7 +3,28 @@
  */
 import { ConfigError, NotFoundError } from '../core/errors.js';
 import { isPipeline, suggestName, type AnyPipeline } from '../sdk/pipeline.js';
+import { isSchedule, type Schedule } from '../sdk/schedule.js';
 import { isWorkflow, type AnyWorkflow } from '../sdk/workflow.js';
+
+/**
+ * The schedules among a module's exports, in order; two with one name are an error (a name
+ * identifies a schedule in the store).
+ */
+export function schedulesOf(module: Record<string, unknown>): Schedule[] {
+  const byName = new Map<string, Schedule>();
+  for (const value of Object.values(module)) {
+    if (!isSchedule(value)) continue;
+    const existing = byName.get(value.name);
+    if (existing && existing !== value) {
+      throw new ConfigError(
+        'duplicate_schedule',
+        `two schedules are named "${value.name}"; give each a unique name (schedule(target, { name: '…' }))`,
+      );
+    }
+    byName.set(value.name, value);
+  }
+  return [...byName.values()];
+}
 
 /** Something an engine runs: a pipeline or a workflow. */
 export type Definition = AnyPipeline | AnyWorkflow;

@@ -292,3 +292,13 @@ async function originalValue(
     `output of ${step.key}`,
   );
 }
+
+/**
+ * Checks params against a registered definition's schema (a schedule made through the API):
+ * an InputError naming each field. A schema that needs the code to check is left to the run.
+ */
+export function checkRegisteredInput(record: DefinitionRecord, params: unknown): void {
+  if (inputNeedsCode(record)) return;
+  const what = record.kind === 'workflow' ? 'input' : 'params';
+  validateInput(`${record.kind} ${record.name}: invalid ${what}`, registeredSchema(record), params);
+}

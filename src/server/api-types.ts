@@ -12,6 +12,7 @@ import type {
   LogRecord,
   RunKind,
   RunRecord,
+  ScheduleRecord,
   StepKind,
   StepRecord,
   WaitInfo,
@@ -225,6 +226,40 @@ export interface DefinitionsResponse {
 
 export interface DefinitionResponse {
   definition: DefinitionView;
+}
+
+/** A schedule, with when it fires next (null: never again, or paused) and a summary. */
+export interface ScheduleView extends ScheduleRecord {
+  /** `cron 30 2 * * * (Europe/Berlin)`, `every 15m`. */
+  description: string;
+  nextTick: number | null;
+}
+
+export interface SchedulesResponse {
+  schedules: ScheduleView[];
+}
+
+export interface ScheduleResponse {
+  schedule: ScheduleView;
+}
+
+/** `POST /api/schedules`: a schedule made through the API (`source: 'api'`). */
+export interface CreateScheduleRequest {
+  name: string;
+  /** The pipeline or workflow to start. */
+  target: string;
+  cron?: string;
+  /** `'15m'`, `'1h'`, or milliseconds. */
+  every?: string | number;
+  timezone?: string;
+  params?: unknown;
+  /** ISO time or epoch ms. */
+  start?: string | number;
+  end?: string | number;
+  jitter?: string | number;
+  catchUp?: 'none' | 'latest' | 'all';
+  maxCatchUp?: number;
+  overlap?: 'allow' | 'skip' | 'cancel-previous';
 }
 
 /**

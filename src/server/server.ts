@@ -26,6 +26,7 @@ import { clusterRoutes } from './routes/cluster.js';
 import { eventRoutes } from './routes/events.js';
 import { actionRoutes } from './routes/actions.js';
 import { runRoutes } from './routes/runs.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { streamRoutes } from './routes/stream.js';
 import { defaultUiDir, serveUi } from './static-ui.js';
 
@@ -154,6 +155,7 @@ export function createServer(options: ServerOptions): WeftServer {
     ...runRoutes(api),
     ...actionRoutes(api),
     ...eventRoutes(api),
+    ...scheduleRoutes(api),
     ...streamRoutes(api),
     ...openApiRoutes(api),
   ]);

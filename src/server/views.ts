@@ -5,10 +5,12 @@
  * tagged JSON, which loses nothing (`tagged`, with `?values=tagged`). See docs/api.md.
  */
 import { decode, type Encoded } from '../core/codec.js';
+import { describeSpec, nextTick } from '../core/schedule-time.js';
 import type {
   DefinitionRecord,
   EventRecord,
   RunRecord,
+  ScheduleRecord,
   StepRecord,
   WorkerRecord,
 } from '../store/contract/types.js';
@@ -17,6 +19,7 @@ import {
   type DefinitionView,
   type EventView,
   type RunView,
+  type ScheduleView,
   type StepView,
   type WorkerView,
 } from './api-types.js';
@@ -123,5 +126,15 @@ export function definitionView(definition: DefinitionRecord, triggerable: boolea
     // Written by `describeDefinition` (engine/describe.ts), whose shapes the API's mirror.
     graph: definition.graph as DefinitionView['graph'],
     triggerable,
+  };
+}
+
+/** A schedule, with a summary of its timing and when it fires next (null: paused, or ended). */
+export function scheduleView(schedule: ScheduleRecord, now: number): ScheduleView {
+  const after = Math.max(now, schedule.cursor ?? schedule.createdAt - 1);
+  return {
+    ...schedule,
+    description: describeSpec(schedule.spec),
+    nextTick: schedule.paused ? null : nextTick(schedule.spec, after),
   };
 }

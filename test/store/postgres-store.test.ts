@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encode } from '../../src/core/codec.js';
 import { StoreVersionError } from '../../src/core/errors.js';
 import { describeStoreConformance } from '../../src/store/contract/conformance.js';
+import { describeScheduleConformance } from '../../src/store/contract/conformance-schedules.js';
 import type { NewRun } from '../../src/store/contract/types.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { shippedMigrations } from '../../src/store/postgres/pg-migrate.js';
@@ -79,15 +80,13 @@ function freshSchema(): string {
   return (lastSchema = `t${++schemas}`);
 }
 
-describeStoreConformance(
-  'postgres',
-  async () => PostgresStore.connect(database.url, { schema: freshSchema() }),
-  (store) => store.close(),
-  {
-    // A second pool on the same schema: another process, as far as Postgres can tell.
-    openSecond: async () => PostgresStore.connect(database.url, { schema: lastSchema }),
-  },
-);
+const openStore = async () => PostgresStore.connect(database.url, { schema: freshSchema() });
+const conformance = {
+  // A second pool on the same schema: another process, as far as Postgres can tell.
+  openSecond: async () => PostgresStore.connect(database.url, { schema: lastSchema }),
+};
+describeStoreConformance('postgres', openStore, (store) => store.close(), conformance);
+describeScheduleConformance('postgres', openStore, (store) => store.close(), conformance);
 
 describe('PostgresStore specifics', () => {
   const allVersions = shippedMigrations().map((m) => m.version);

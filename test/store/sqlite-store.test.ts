@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreVersionError } from '../../src/core/errors.js';
 import { describeStoreConformance } from '../../src/store/contract/conformance.js';
+import { describeScheduleConformance } from '../../src/store/contract/conformance-schedules.js';
 import type { Store } from '../../src/store/contract/store.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { shippedMigrations } from '../../src/store/sqlite/sqlite-connect.js';
@@ -74,23 +75,24 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'weft-sqlite-'));
 }
 
-describeStoreConformance(
-  'sqlite',
-  async () => {
-    const dir = tempDir();
-    lastPath = join(dir, 'weft.db');
-    const store = SqliteStore.open(lastPath);
-    dirs.set(store, dir);
-    return store;
-  },
-  async (store) => {
-    await store.close();
-    const dir = dirs.get(store);
-    dirs.delete(store);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  },
-  { openSecond: async () => SqliteStore.open(lastPath) },
-);
+async function openStore(): Promise<Store> {
+  const dir = tempDir();
+  lastPath = join(dir, 'weft.db');
+  const store = SqliteStore.open(lastPath);
+  dirs.set(store, dir);
+  return store;
+}
+
+async function closeStore(store: Store): Promise<void> {
+  await store.close();
+  const dir = dirs.get(store);
+  dirs.delete(store);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+const conformance = { openSecond: async () => SqliteStore.open(lastPath) };
+describeStoreConformance('sqlite', openStore, closeStore, conformance);
+describeScheduleConformance('sqlite', openStore, closeStore, conformance);
 
 describe('SqliteStore specifics', () => {
   const cleanup: (() => void)[] = [];

@@ -8,7 +8,9 @@
  * weft server --db postgres://weft@db/weft --port 8080 --token "$WEFT_TOKEN"
  * ```
  */
+import { Engine } from '../../engine/engine.js';
 import { Maintenance } from '../../engine/maintenance.js';
+import { scheduleTicks } from '../../engine/scheduler.js';
 import { createServer, isLoopback } from '../../server/index.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
 import { UsageError } from '../usage-error.js';
@@ -106,9 +108,13 @@ export async function serverCommand(flags: ServerFlags): Promise<number> {
   // cleanly once it has.
   const stop = nextSignal(['SIGTERM', 'SIGINT']);
   const store = await openStore(target);
-  const maintenance = new Maintenance({ store });
-  const api = createServer({ store, token, leader: () => maintenance.isLeader });
+  // A client engine (it runs nothing): the API's triggers and the scheduler's ticks submit
+  // runs through it, from the definitions workers registered.
+  const engine = new Engine({ store, definitions: [], worker: false, captureConsole: false });
+  const maintenance = new Maintenance({ store, duties: [scheduleTicks({ engine })] });
+  const api = createServer({ store, engine, token, leader: () => maintenance.isLeader });
   try {
+    await engine.start();
     let address: { url: string };
     try {
       address = await api.listen(port, host);
@@ -126,6 +132,7 @@ export async function serverCommand(flags: ServerFlags): Promise<number> {
     void force.received.then((signal) => process.exit(signal === 'SIGINT' ? 130 : 143));
     await api.close();
     await maintenance.stop();
+    await engine.stop();
     await store.close();
     force.dispose();
   }

@@ -57,6 +57,7 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
   const engine = new Engine({
     store,
     definitions: loaded.registry,
+    schedules: loaded.schedules,
     concurrency,
     leaseMs,
     pollMs,

@@ -28,8 +28,10 @@ import type {
   LogRecord,
   NewLog,
   NewRun,
+  NewSchedule,
   NewStep,
   RunRecord,
+  ScheduleRecord,
   StepRecord,
   TransitionResult,
   WorkerRecord,
@@ -154,6 +156,27 @@ export interface Store {
   /** How many steps each worker holds (`running` under its lease), by worker id; absent: 0. */
   countRunningByWorker(): Promise<Map<string, number>>;
   removeWorker(id: string): Promise<void>;
+
+  // Schedules -------------------------------------------------------------------------------
+
+  /**
+   * Inserts schedules, or updates the target and spec of those that exist (by name), keeping
+   * their `paused`, `cursor` and `createdAt`; `updatedAt` changes only when the spec or target
+   * did. One transaction.
+   */
+  upsertSchedules(schedules: readonly NewSchedule[]): Promise<void>;
+  /** By name. */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  getSchedule(name: string): Promise<ScheduleRecord | null>;
+  /** Pauses or resumes; null when there is no such schedule. */
+  setSchedulePaused(name: string, paused: boolean, now: number): Promise<ScheduleRecord | null>;
+  /**
+   * Moves the cursor from `from` (what the caller read; null: none yet) to `to`. Refused
+   * (false) when the cursor is no longer `from`: another scheduler handled those ticks.
+   */
+  advanceSchedule(name: string, from: number | null, to: number): Promise<boolean>;
+  /** Removes a schedule; false when there was none. Its runs stay. */
+  deleteSchedule(name: string): Promise<boolean>;
 
   /** Inserts or replaces definitions (by name), as a worker registers what it can run. */
   registerDefinitions(definitions: readonly DefinitionRecord[]): Promise<void>;

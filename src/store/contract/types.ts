@@ -5,6 +5,7 @@
 import type { Encoded } from '../../core/codec.js';
 import type { SerializedError } from '../../core/errors.js';
 import type { LogLevel } from '../../core/log.js';
+import type { ScheduleSpec } from '../../core/schedule-spec.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
 
 export type RunKind = 'pipeline' | 'workflow';
@@ -171,6 +172,38 @@ export interface WorkerRecord {
   definitions: string[];
   /** The worker's labels: it takes steps whose required labels it all has. */
   labels: string[];
+}
+
+export type { CatchUp, Overlap, ScheduleSpec } from '../../core/schedule-spec.js';
+
+/** A schedule: it starts runs of `target` at the ticks of its spec. */
+export interface ScheduleRecord {
+  /** Unique: names the schedule in the API, the CLI and its runs' idempotency keys. */
+  name: string;
+  /** The pipeline or workflow it starts. */
+  target: string;
+  spec: ScheduleSpec;
+  /** Declared in code (registered by workers), or created through the API or the CLI. */
+  source: 'code' | 'api';
+  paused: boolean;
+  /**
+   * The latest tick handled (fired or skipped), in ms; null before the first. Ticks after it
+   * are due; the scheduler moves it forward only from the value it read (compare and set).
+   */
+  cursor: number | null;
+  /** When it was first registered or created. */
+  createdAt: number;
+  /** When its spec or pause last changed. */
+  updatedAt: number;
+}
+
+/** A schedule as registered or created: the store keeps `paused` and `cursor` of an existing one. */
+export interface NewSchedule {
+  name: string;
+  target: string;
+  spec: ScheduleSpec;
+  source: 'code' | 'api';
+  now: number;
 }
 
 /**

@@ -40,6 +40,9 @@
  *   - `upsertWorker`, `removeWorker`, `registerDefinitions`, `renewLeases`, `requeueExpired`,
  *     `cancelRun` (refused when already cancelled), `acquireSlot` (a slot the step already holds
  *     is granted again) and migrations (versions already applied are skipped) are idempotent.
+ *   - `advanceSchedule` is fenced by the cursor it was given: a repeat of a move that went
+ *     through is refused (false), as a move another scheduler made first; `upsertSchedules`,
+ *     `setSchedulePaused` and `deleteSchedule` (false the second time) are idempotent.
  *
  * A new write added to the store must follow the same rules: fenced, keyed by an id it can look
  * up, or idempotent.

@@ -15,6 +15,8 @@ import type {
   LogRecord,
   RunKind,
   RunRecord,
+  ScheduleRecord,
+  ScheduleSpec,
   StepKind,
   StepRecord,
   WaitInfo,
@@ -112,6 +114,17 @@ export interface DefinitionRow {
   code_hash: string;
   labels: string[];
   registered_at: number;
+}
+
+export interface ScheduleRow {
+  name: string;
+  target: string;
+  spec: ScheduleSpec;
+  source: ScheduleRecord['source'];
+  paused: boolean;
+  cursor: number | null;
+  created_at: number;
+  updated_at: number;
 }
 
 /** What a claim reads of a step and its run. */
@@ -235,6 +248,19 @@ export function toDefinition(row: DefinitionRow): DefinitionRecord {
     codeHash: row.code_hash,
     labels: row.labels,
     registeredAt: row.registered_at,
+  };
+}
+
+export function toSchedule(row: ScheduleRow): ScheduleRecord {
+  return {
+    name: row.name,
+    target: row.target,
+    spec: row.spec,
+    source: row.source,
+    paused: row.paused,
+    cursor: row.cursor,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 

@@ -29,6 +29,7 @@ import type {
   StepRow,
   WorkerRow,
   DefinitionRow,
+  ScheduleRow,
 } from './pg-rows.js';
 
 /** What the statements run on: a pool client inside the caller's transaction (or the pool). */
@@ -578,6 +579,43 @@ export const upsertDefinitions = exec<
      labels = excluded.labels, registered_at = excluded.registered_at`,
 );
 export const definitions = stmt<[], DefinitionRow>('SELECT * FROM definitions ORDER BY name');
+
+// Schedules ---------------------------------------------------------------------------------
+
+/**
+ * Inserts schedules or updates those that exist, keeping their pause, cursor and creation time.
+ * A row is rewritten only when something changed (workers register their schedules every time
+ * they start), and updated_at moves only with the target or the spec (jsonb equality). Rows go
+ * in the order given: callers sort them by name, so that two registrations of the same
+ * schedules lock their rows in one order and never deadlock.
+ */
+export const upsertSchedules = exec<[string[], string[], string[], string[], number[]]>(
+  `INSERT INTO schedules AS s (name, target, spec, source, paused, cursor, created_at, updated_at)
+   SELECT n.name, n.target, n.spec::jsonb, n.source, false, NULL, n.now, n.now
+   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+     WITH ORDINALITY AS n(name, target, spec, source, now, ord)
+   ORDER BY n.ord
+   ON CONFLICT (name) DO UPDATE SET target = excluded.target, spec = excluded.spec,
+     source = excluded.source,
+     updated_at = CASE WHEN s.target = excluded.target AND s.spec = excluded.spec
+       THEN s.updated_at ELSE excluded.updated_at END
+   WHERE s.target <> excluded.target OR s.spec <> excluded.spec OR s.source <> excluded.source`,
+);
+export const schedules = stmt<[], ScheduleRow>('SELECT * FROM schedules ORDER BY name');
+export const schedule = stmt1<[string], ScheduleRow>('SELECT * FROM schedules WHERE name = $1');
+/** Pausing a paused schedule (or resuming a running one) changes nothing, not even updated_at. */
+export const pauseSchedule = stmt1<[string, boolean, number], ScheduleRow>(
+  `UPDATE schedules SET paused = $2, updated_at = CASE WHEN paused = $2 THEN updated_at ELSE $3 END
+   WHERE name = $1 RETURNING *`,
+);
+/**
+ * Compare and set, in one statement: racing schedulers queue on the row lock, and the loser's
+ * WHERE, evaluated again on the row the winner committed, no longer matches.
+ */
+export const advanceSchedule = exec<[string, number | null, number]>(
+  'UPDATE schedules SET cursor = $3 WHERE name = $1 AND cursor IS NOT DISTINCT FROM $2',
+);
+export const deleteSchedule = exec<[string]>('DELETE FROM schedules WHERE name = $1');
 
 // Global concurrency slots ------------------------------------------------------------------
 

@@ -39,10 +39,12 @@ import type {
   NewEvent,
   NewLog,
   NewRun,
+  NewSchedule,
   NewStep,
   ParkRun,
   RecordEntry,
   RunRecord,
+  ScheduleRecord,
   StepRecord,
   TransitionResult,
   WaitInfo,
@@ -60,6 +62,7 @@ import {
   toEvent,
   toLog,
   toRun,
+  toSchedule,
   toStep,
   toWorker,
   type RunRow,
@@ -690,6 +693,56 @@ export class PostgresStore implements Store {
 
   async listDefinitions(): Promise<DefinitionRecord[]> {
     return (await S.definitions(this.#pool)).map(toDefinition);
+  }
+
+  // Schedules ------------------------------------------------------------------------------
+
+  async upsertSchedules(schedules: readonly NewSchedule[]): Promise<void> {
+    if (schedules.length === 0) return;
+    // One statement, so one transaction. By name, once each: a row may be updated once per
+    // statement, and registrations that lock rows in one order never deadlock.
+    const byName = new Map(schedules.map((s) => [s.name, s]));
+    const sorted = [...byName.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    await this.#statement((db) =>
+      S.upsertSchedules(
+        db,
+        sorted.map((s) => s.name),
+        sorted.map((s) => s.target),
+        sorted.map((s) => JSON.stringify(s.spec)),
+        sorted.map((s) => s.source),
+        sorted.map((s) => s.now),
+      ),
+    );
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return (await S.schedules(this.#pool)).map(toSchedule);
+  }
+
+  async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    const row = await S.schedule(this.#pool, name);
+    return row ? toSchedule(row) : null;
+  }
+
+  async setSchedulePaused(
+    name: string,
+    paused: boolean,
+    now: number,
+  ): Promise<ScheduleRecord | null> {
+    const row = await this.#statement((db) => S.pauseSchedule(db, name, paused, now));
+    return row ? toSchedule(row) : null;
+  }
+
+  async advanceSchedule(name: string, from: number | null, to: number): Promise<boolean> {
+    // Fenced by the cursor: after a COMMIT whose reply was lost, the repeat is refused (false),
+    // as when another scheduler moved it; the caller reads the cursor again.
+    return (await this.#statement((db) => S.advanceSchedule(db, name, from, to))) > 0;
+  }
+
+  async deleteSchedule(name: string): Promise<boolean> {
+    return (await this.#statement((db) => S.deleteSchedule(db, name))) > 0;
   }
 
   // Coordination ---------------------------------------------------------------------------

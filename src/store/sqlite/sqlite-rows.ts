@@ -14,6 +14,8 @@ import type {
   LogRecord,
   RunKind,
   RunRecord,
+  ScheduleRecord,
+  ScheduleSpec,
   StepKind,
   StepRecord,
   WaitInfo,
@@ -115,6 +117,19 @@ export interface DefinitionRow {
   code_hash: string;
   labels: string;
   registered_at: number;
+}
+
+export interface ScheduleRow {
+  name: string;
+  target: string;
+  /** Canonical JSON ({@link specToText}). */
+  spec: string;
+  source: ScheduleRecord['source'];
+  /** 0 or 1. */
+  paused: number;
+  cursor: number | null;
+  created_at: number;
+  updated_at: number;
 }
 
 /** What a claim reads of a step and its run. */
@@ -241,6 +256,36 @@ export function toDefinition(row: DefinitionRow): DefinitionRecord {
     codeHash: row.code_hash,
     labels: JSON.parse(row.labels) as string[],
     registeredAt: row.registered_at,
+  };
+}
+
+/**
+ * A schedule's spec as canonical JSON: object keys sorted at every depth. The store compares
+ * specs as this text to tell whether one registered again changed, so the same value must
+ * always give the same text, whatever order its keys were built in.
+ */
+export function specToText(spec: ScheduleSpec): string {
+  return JSON.stringify(spec, (_key, value: unknown) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, (value as Record<string, unknown>)[k]]),
+        )
+      : value,
+  );
+}
+
+export function toSchedule(row: ScheduleRow): ScheduleRecord {
+  return {
+    name: row.name,
+    target: row.target,
+    spec: JSON.parse(row.spec) as ScheduleSpec,
+    source: row.source,
+    paused: row.paused !== 0,
+    cursor: row.cursor,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 

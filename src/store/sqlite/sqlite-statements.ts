@@ -15,6 +15,7 @@ import type {
   StepRow,
   WorkerRow,
   DefinitionRow,
+  ScheduleRow,
 } from './sqlite-rows.js';
 
 /**
@@ -426,6 +427,32 @@ export function prepareStatements(db: Database.Database) {
          labels = excluded.labels, registered_at = excluded.registered_at`,
     ),
     definitions: p<[], DefinitionRow>('SELECT * FROM definitions ORDER BY name'),
+    // schedules
+    // A schedule registered again keeps its pause, cursor and creation time; its row is
+    // rewritten only when something changed, and updated_at moves only with the target or the
+    // spec (compared as the canonical text both were written as).
+    upsertSchedule: p<[string, string, string, string, number, number]>(
+      `INSERT INTO schedules (name, target, spec, source, paused, cursor, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 0, NULL, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET target = excluded.target, spec = excluded.spec,
+         source = excluded.source,
+         updated_at = CASE WHEN schedules.target = excluded.target AND schedules.spec = excluded.spec
+           THEN schedules.updated_at ELSE excluded.updated_at END
+       WHERE schedules.target <> excluded.target OR schedules.spec <> excluded.spec
+         OR schedules.source <> excluded.source`,
+    ),
+    schedules: p<[], ScheduleRow>('SELECT * FROM schedules ORDER BY name'),
+    schedule: p<[string], ScheduleRow>('SELECT * FROM schedules WHERE name = ?'),
+    // Pausing a paused schedule (or resuming a running one) changes nothing, not even updated_at.
+    pauseSchedule: p<[number, number, number, string], ScheduleRow>(
+      `UPDATE schedules SET updated_at = CASE WHEN paused = ? THEN updated_at ELSE ? END, paused = ?
+       WHERE name = ? RETURNING *`,
+    ),
+    // Compare and set: `IS` matches NULL to NULL (no cursor yet).
+    advanceSchedule: p<[number, string, number | null]>(
+      'UPDATE schedules SET cursor = ? WHERE name = ? AND cursor IS ?',
+    ),
+    deleteSchedule: p<[string]>('DELETE FROM schedules WHERE name = ?'),
     // global concurrency slots
     holds: p1<[string, string, number, string], number>(`SELECT 1 FROM steps WHERE ${HELD}`),
     sweepSlot: p<[string]>(

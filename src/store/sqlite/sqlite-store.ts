@@ -40,10 +40,12 @@ import type {
   NewEvent,
   NewLog,
   NewRun,
+  NewSchedule,
   NewStep,
   ParkRun,
   RecordEntry,
   RunRecord,
+  ScheduleRecord,
   StepRecord,
   TransitionResult,
   WaitInfo,
@@ -64,6 +66,8 @@ import {
   toStep,
   toWorker,
   toDefinition,
+  specToText,
+  toSchedule,
   type ClaimRow,
   type RunRow,
 } from './sqlite-rows.js';
@@ -529,6 +533,44 @@ export class SqliteStore implements Store {
 
   async listDefinitions(): Promise<DefinitionRecord[]> {
     return this.#s.definitions.all().map(toDefinition);
+  }
+
+  // Schedules ------------------------------------------------------------------------------
+
+  async upsertSchedules(schedules: readonly NewSchedule[]): Promise<void> {
+    if (schedules.length === 0) return;
+    this.#tx(() => {
+      for (const s of schedules) {
+        this.#s.upsertSchedule.run(s.name, s.target, specToText(s.spec), s.source, s.now, s.now);
+      }
+    });
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#s.schedules.all().map(toSchedule);
+  }
+
+  async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    const row = this.#s.schedule.get(name);
+    return row ? toSchedule(row) : null;
+  }
+
+  async setSchedulePaused(
+    name: string,
+    paused: boolean,
+    now: number,
+  ): Promise<ScheduleRecord | null> {
+    const flag = paused ? 1 : 0;
+    const row = this.#s.pauseSchedule.get(flag, now, flag, name);
+    return row ? toSchedule(row) : null;
+  }
+
+  async advanceSchedule(name: string, from: number | null, to: number): Promise<boolean> {
+    return this.#s.advanceSchedule.run(to, name, from).changes > 0;
+  }
+
+  async deleteSchedule(name: string): Promise<boolean> {
+    return this.#s.deleteSchedule.run(name).changes > 0;
   }
 
   // Coordination ---------------------------------------------------------------------------
