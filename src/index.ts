@@ -52,6 +52,12 @@ export {
   type TimeLike,
 } from './sdk/schedule.js';
 export type { CatchUp, Overlap, ScheduleSpec } from './core/schedule-spec.js';
+export {
+  onEvent,
+  isEventTrigger,
+  type EventTrigger,
+  type EventTriggerOptions,
+} from './sdk/event-trigger.js';
 export type { Duration } from './core/duration.js';
 export { ManualClock, systemClock, type Clock } from './core/clock.js';
 export type { RunStatus, StepStatus } from './core/states.js';

@@ -6,7 +6,8 @@ import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
-import { Registry, schedulesOf, type Definition } from '../engine/registry.js';
+import { Registry, schedulesOf, triggersOf, type Definition } from '../engine/registry.js';
+import type { EventTrigger } from '../sdk/event-trigger.js';
 import type { Schedule } from '../sdk/schedule.js';
 import { suggestName } from '../sdk/pipeline.js';
 import { UsageError, isUsageError } from './usage-error.js';
@@ -17,6 +18,8 @@ export interface LoadedFile {
   registry: Registry;
   /** The schedules it exports (their targets are in `registry`). */
   schedules: Schedule[];
+  /** The event triggers it exports (their targets are in `registry`). */
+  triggers: EventTrigger[];
 }
 
 export interface LoadOptions {
@@ -55,10 +58,14 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
   }
   let registry: Registry;
   let schedules: Schedule[];
+  let triggers: EventTrigger[];
   try {
     registry = Registry.fromModule(module);
     schedules = schedulesOf(module);
-    for (const s of schedules) if (!registry.has(s.target.name)) registry.add(s.target);
+    triggers = triggersOf(module);
+    for (const s of [...schedules, ...triggers]) {
+      if (!registry.has(s.target.name)) registry.add(s.target);
+    }
   } catch (error) {
     if (isUsageError(error)) throw new UsageError(`${file}: ${error.message}`);
     throw error;
@@ -68,7 +75,7 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
       `${file} exports no pipeline or workflow; export one, e.g. export const daily = pipeline('daily', { … })`,
     );
   }
-  return { file: displayPath(path), registry, schedules };
+  return { file: displayPath(path), registry, schedules, triggers };
 }
 
 /**

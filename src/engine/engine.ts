@@ -43,6 +43,7 @@ import {
 import type { EngineEvent, EngineListener, FaultHook, FaultPoint } from './events.js';
 import { installConsoleCapture } from './log-capture.js';
 import { Registry, type Definition } from './registry.js';
+import type { EventTrigger } from '../sdk/event-trigger.js';
 import type { Schedule } from '../sdk/schedule.js';
 import { RunContext } from './run-context.js';
 import { runPipelineStep, type ActiveStep } from './step-runner.js';
@@ -94,6 +95,8 @@ export interface EngineOptions {
    * are added to the definitions. The elected scheduler fires them (see `engine/scheduler.ts`).
    */
   schedules?: Iterable<Schedule>;
+  /** Event triggers this worker registers (`onEvent()`); their targets join the definitions. */
+  triggers?: Iterable<EventTrigger>;
 }
 
 export interface SubmitOptions {
@@ -125,6 +128,7 @@ export class Engine {
 
   #state: EngineState = 'created';
   #schedules: Schedule[];
+  #triggers: EventTrigger[];
   /** When this worker first registered. */
   #startedAt: number | null = null;
   readonly #workerEnabled: boolean;
@@ -172,7 +176,8 @@ export class Engine {
         ? options.definitions
         : new Registry(options.definitions);
     this.#schedules = [...(options.schedules ?? [])];
-    for (const s of this.#schedules) {
+    this.#triggers = [...(options.triggers ?? [])];
+    for (const s of [...this.#schedules, ...this.#triggers]) {
       if (!this.registry.has(s.target.name)) this.registry.add(s.target);
     }
     this.workerId = options.workerId ?? newId('wkr');
@@ -361,6 +366,19 @@ export class Engine {
   }
 
   /**
+   * Submits a run of a definition by name: with its code when this engine has it (the zod
+   * schema checks the input), else from what a worker registered ({@link submitRegistered}).
+   * A NotFoundError when neither is there.
+   */
+  async submitByName(
+    name: string,
+    options: Omit<SubmitOptions, 'overrides'> = {},
+  ): Promise<{ run: RunRecord; created: boolean }> {
+    if (this.registry.has(name)) return this.submitWithStatus(name, options);
+    return this.submitRegistered(await this.#registered(name), options);
+  }
+
+  /**
    * Submits a run of a definition some worker registered, without its code: the input is
    * checked against the registered JSON Schema and the steps planned from the registered
    * graph. This is how a server triggers runs.
@@ -454,7 +472,6 @@ export class Engine {
     options: SubmitOptions,
   ): Promise<{ run: RunRecord; created: boolean }> {
     const priority = options.priority ?? 0;
-    const planned = { steps };
     const now = this.clock.now();
     // A worker with a free slot takes the new run's first steps in the same transaction: they
     // start without a round trip through the queue (and without waking anyone).
@@ -475,7 +492,7 @@ export class Engine {
           priority,
           createdAt: now,
         },
-        planned.steps,
+        steps,
         free > 0
           ? { workerId: this.workerId, limit: free, leaseMs: this.leaseMs, labels: this.labels }
           : undefined,
@@ -504,8 +521,8 @@ export class Engine {
     }
     // Others of the new run's steps may wait in the queue: the loop takes them (the steps that
     // wait on nothing, or only on overrides, are queued).
-    const preset = new Set(planned.steps.filter((p) => p.override !== undefined).map((p) => p.key));
-    const queued = planned.steps.filter(
+    const preset = new Set(steps.filter((p) => p.override !== undefined).map((p) => p.key));
+    const queued = steps.filter(
       (p) => p.override === undefined && p.dependsOn.every((d) => preset.has(d)),
     ).length;
     if (!created || claimed.length < queued) this.#wake();
@@ -520,10 +537,14 @@ export class Engine {
   async reload(
     definitions: Iterable<Definition>,
     schedules: Iterable<Schedule> = this.#schedules,
+    triggers: Iterable<EventTrigger> = this.#triggers,
   ): Promise<void> {
     const list = [...schedules];
-    this.registry.replace([...definitions, ...list.map((s) => s.target)].filter(unique()));
+    const onEvents = [...triggers];
+    const targets = [...list, ...onEvents].map((s) => s.target);
+    this.registry.replace([...definitions, ...targets].filter(unique()));
     this.#schedules = list;
+    this.#triggers = onEvents;
     if (!this.#workerEnabled || this.#state !== 'running') return;
     await this.#registerWorker();
     await this.#registerDefinitions();
@@ -533,7 +554,14 @@ export class Engine {
   /** Registers the definitions this worker runs, and its schedules. */
   async #registerDefinitions(): Promise<void> {
     const now = this.clock.now();
-    await this.store.registerDefinitions(describeDefinitions(this.registry, now));
+    // A definition's event triggers are registered with its graph (`eventTriggers`).
+    const records = describeDefinitions(this.registry, now).map((record) => {
+      const triggers = this.#triggers.filter((t) => t.target.name === record.name);
+      if (triggers.length === 0) return record;
+      const eventTriggers = triggers.map(({ name, event, params }) => ({ name, event, params }));
+      return { ...record, graph: { ...(record.graph as object), eventTriggers } };
+    });
+    await this.store.registerDefinitions(records);
     if (this.#schedules.length) {
       await this.store.upsertSchedules(
         this.#schedules.map((s) => ({

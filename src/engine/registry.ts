@@ -3,6 +3,7 @@
  */
 import { ConfigError, NotFoundError } from '../core/errors.js';
 import { isPipeline, suggestName, type AnyPipeline } from '../sdk/pipeline.js';
+import { isEventTrigger, type EventTrigger } from '../sdk/event-trigger.js';
 import { isSchedule, type Schedule } from '../sdk/schedule.js';
 import { isWorkflow, type AnyWorkflow } from '../sdk/workflow.js';
 
@@ -10,6 +11,24 @@ import { isWorkflow, type AnyWorkflow } from '../sdk/workflow.js';
  * The schedules among a module's exports, in order; two with one name are an error (a name
  * identifies a schedule in the store).
  */
+/** The event triggers among a module's exports; two of one target with one name are an error. */
+export function triggersOf(module: Record<string, unknown>): EventTrigger[] {
+  const byName = new Map<string, EventTrigger>();
+  for (const value of Object.values(module)) {
+    if (!isEventTrigger(value)) continue;
+    const key = `${value.target.name}\0${value.name}`;
+    const existing = byName.get(key);
+    if (existing && existing !== value) {
+      throw new ConfigError(
+        'duplicate_trigger',
+        `two event triggers of ${value.target.name} are named "${value.name}"; name them apart (onEvent(target, { event, name: '…' }))`,
+      );
+    }
+    byName.set(key, value);
+  }
+  return [...byName.values()];
+}
+
 export function schedulesOf(module: Record<string, unknown>): Schedule[] {
   const byName = new Map<string, Schedule>();
   for (const value of Object.values(module)) {

@@ -10,7 +10,6 @@
  * between firing and moving the cursor, and the next leader fires it again — starts no second
  * run. A tick never produces two runs, whatever crashes.
  */
-import type { ScheduleSpec } from '../core/schedule-spec.js';
 import { dueTicks } from '../core/schedule-time.js';
 import { isTerminalRun, type RunStatus } from '../core/states.js';
 import type { Store } from '../store/contract/store.js';
@@ -116,34 +115,12 @@ async function fire(
       await store.cancelRun(run.id, now, `cancelled by the next tick of schedule ${schedule.name}`);
     }
   }
-  const { run, created } = await submit(options.engine, store, schedule, tick, spec);
-  options.onTick?.({ kind: 'fired', schedule: schedule.name, tick, run, created });
-}
-
-function submit(
-  engine: Engine,
-  store: Store,
-  schedule: ScheduleRecord,
-  tick: number,
-  spec: ScheduleSpec,
-): Promise<{ run: RunRecord; created: boolean }> {
-  const submitOptions = {
+  const { run, created } = await options.engine.submitByName(schedule.target, {
     params: spec.params,
     trigger: scheduleTrigger(schedule.name),
     idempotencyKey: tickKey(schedule.name, tick),
-  };
-  if (engine.registry.has(schedule.target)) {
-    return engine.submitWithStatus(schedule.target, submitOptions);
-  }
-  return store.listDefinitions().then((definitions) => {
-    const record = definitions.find((d) => d.name === schedule.target);
-    if (!record) {
-      throw new Error(
-        `its target ${schedule.target} is not registered: start a worker with its code (weft worker <file>)`,
-      );
-    }
-    return engine.submitRegistered(record, submitOptions);
   });
+  options.onTick?.({ kind: 'fired', schedule: schedule.name, tick, run, created });
 }
 
 /** The schedule's runs that have not finished (the newest 50 of each unfinished status). */

@@ -22,6 +22,7 @@ import {
   type TimeLike,
 } from '../core/schedule-spec.js';
 import type { z } from 'zod';
+import { brand, hasBrand } from './brand.js';
 import { validateInput } from './params.js';
 import type { AnyPipeline, ParamsOf } from './pipeline.js';
 import type { AnyWorkflow, Workflow } from './workflow.js';
@@ -49,11 +50,7 @@ export interface Schedule {
 }
 
 export function isSchedule(value: unknown): value is Schedule {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[SCHEDULE] === true
-  );
+  return hasBrand(value, SCHEDULE);
 }
 
 /** Declares a schedule of `target`; export it from the file workers load. */
@@ -74,7 +71,5 @@ export function schedule<T extends AnyPipeline | AnyWorkflow>(
   const of: AnyPipeline | AnyWorkflow = target;
   const schema: z.ZodType | null = of.kind === 'pipeline' ? of.spec.params : of.input;
   validateInput(`schedule ${JSON.stringify(name)}: invalid params`, schema, spec.params);
-  const made = { kind: 'schedule' as const, name, target, spec };
-  Object.defineProperty(made, SCHEDULE, { value: true });
-  return Object.freeze(made);
+  return brand({ kind: 'schedule' as const, name, target, spec }, SCHEDULE);
 }

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   DefinitionsResponse,
   RunDetailResponse,
+  RunsResponse,
   TriggerResponse,
 } from '../../src/server/api-types.js';
 import { ROOT, spawnWeft, tempDir, weft, type RunningCli } from './helpers.js';
@@ -108,6 +109,32 @@ describe('weft dev', () => {
     const result = await dev.done;
     dev = null;
     expect(result.code).toBe(0);
+  });
+
+  it('starts a run per event for an event trigger, once per webhook delivery', async () => {
+    writeFileSync(join(dir, 'words.ts'), words('v1'));
+    writeFileSync(
+      join(dir, 'defs.ts'),
+      defs(`import { onEvent } from 'weft';
+export const onPing = onEvent(hello, { event: 'ping' });
+`),
+    );
+    dev = spawnWeft(['dev', 'defs.ts', '--port', '0'], { cwd: dir });
+    const [, url] = await dev.waitFor(/UI and API on (http:\/\/127\.0\.0\.1:\d+)/);
+    const runs = async () =>
+      ((await (await fetch(`${url}/api/runs?definition=hello`)).json()) as RunsResponse).runs;
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${url}/api/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'ping', payload: {}, idempotencyKey: 'delivery-1' }),
+      });
+      expect(res.status).toBe(i === 0 ? 201 : 200);
+    }
+    await expect
+      .poll(async () => (await runs()).map((r) => r.status), { timeout: 15_000, interval: 100 })
+      .toEqual(['succeeded']);
+    expect((await runs())[0]!.trigger).toBe('event:ping');
   });
 
   it('refuses to listen beyond this machine without a token', async () => {

@@ -9,13 +9,21 @@ import { GraphBenchPage } from './pages/GraphBenchPage.js';
 import { NotFoundPage } from './pages/NotFoundPage.js';
 import { RunDetailPage } from './pages/run/RunDetailPage.js';
 import { RunsPage } from './pages/RunsPage.js';
+import { SchedulesPage } from './pages/SchedulesPage.js';
 import { WorkersPage } from './pages/WorkersPage.js';
 import { matchPath, useLocation } from './router.js';
 
 /** The tab's title: the section, and the run or definition shown. */
 function titleOf(pathname: string): string {
   const [section, item] = pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const name = section === 'runs' ? 'Runs' : section === 'workers' ? 'Workers' : 'Catalog';
+  const name =
+    section === 'runs'
+      ? 'Runs'
+      : section === 'workers'
+        ? 'Workers'
+        : section === 'schedules'
+          ? 'Schedules'
+          : 'Catalog';
   return `${item ? `${item} · ` : ''}${name} · Weft`;
 }
 
@@ -30,6 +38,7 @@ function Page() {
   if (pathname === '/runs') return <RunsPage />;
   params = matchPath('/runs/:id', pathname);
   if (params) return <RunDetailPage key={params.id} id={params.id!} />;
+  if (pathname === '/schedules') return <SchedulesPage />;
   if (pathname === '/workers') return <WorkersPage />;
   if (pathname === '/__bench/graph') return <GraphBenchPage />;
   return <NotFoundPage what={`No page at ${pathname}.`} />;

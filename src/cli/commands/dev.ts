@@ -14,6 +14,7 @@ import { dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../engine/engine.js';
 import { Maintenance } from '../../engine/maintenance.js';
+import { eventTriggers } from '../../engine/event-triggers.js';
 import { scheduleTicks } from '../../engine/scheduler.js';
 import type { Registry } from '../../engine/registry.js';
 import { createServer } from '../../server/index.js';
@@ -53,10 +54,14 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
     store,
     definitions: loaded.registry,
     schedules: loaded.schedules,
+    triggers: loaded.triggers,
     scope: 'all',
     ...(concurrency !== undefined ? { concurrency } : {}),
   });
-  const maintenance = new Maintenance({ store, duties: [scheduleTicks({ engine })] });
+  const maintenance = new Maintenance({
+    store,
+    duties: [scheduleTicks({ engine }), eventTriggers({ engine })],
+  });
   const api = createServer({ store, engine, token, leader: () => maintenance.isLeader });
   let watcher: DefinitionWatcher | null = null;
   try {
@@ -76,7 +81,7 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
       const fresh = new Set<string>();
       try {
         const next = await loadFile(file, { onImport: (url) => fresh.add(url) });
-        await engine.reload(next.registry.all(), next.schedules);
+        await engine.reload(next.registry.all(), next.schedules, next.triggers);
         process.stdout.write(`weft dev: reloaded ${describeDefinitions(next.registry)}\n`);
       } catch (error) {
         process.stderr.write(

@@ -10,6 +10,7 @@
  */
 import { Engine } from '../../engine/engine.js';
 import { Maintenance } from '../../engine/maintenance.js';
+import { eventTriggers } from '../../engine/event-triggers.js';
 import { scheduleTicks } from '../../engine/scheduler.js';
 import { createServer, isLoopback } from '../../server/index.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
@@ -111,7 +112,10 @@ export async function serverCommand(flags: ServerFlags): Promise<number> {
   // A client engine (it runs nothing): the API's triggers and the scheduler's ticks submit
   // runs through it, from the definitions workers registered.
   const engine = new Engine({ store, definitions: [], worker: false, captureConsole: false });
-  const maintenance = new Maintenance({ store, duties: [scheduleTicks({ engine })] });
+  const maintenance = new Maintenance({
+    store,
+    duties: [scheduleTicks({ engine }), eventTriggers({ engine })],
+  });
   const api = createServer({ store, engine, token, leader: () => maintenance.isLeader });
   try {
     await engine.start();

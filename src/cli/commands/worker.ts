@@ -58,6 +58,7 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
     store,
     definitions: loaded.registry,
     schedules: loaded.schedules,
+    triggers: loaded.triggers,
     concurrency,
     leaseMs,
     pollMs,

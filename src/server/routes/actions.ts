@@ -6,6 +6,7 @@
  * what a worker registered: the input is checked against the registered JSON Schema and the
  * steps are planned from the registered graph.
  */
+import { NotFoundError } from '../../core/errors.js';
 import type { RunRecord } from '../../store/contract/types.js';
 import type { ApiContext } from '../api-context.js';
 import type { RerunResponse, TriggerResponse } from '../api-types.js';
@@ -72,20 +73,16 @@ export function actionRoutes(api: ApiContext): Route[] {
           ...(priority !== undefined ? { priority } : {}),
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         };
-        let result: { run: RunRecord; created: boolean };
-        if (api.engine.registry.has(definition)) {
-          result = await api.engine.submitWithStatus(definition, options);
-        } else {
-          const record = (await api.store.listDefinitions()).find((d) => d.name === definition);
-          if (!record) {
+        const result = await api.engine.submitByName(definition, options).catch((error) => {
+          if (error instanceof NotFoundError) {
             throw new HttpError(
               404,
               'not_found',
               `definition ${JSON.stringify(definition)} not found: no worker has registered it; list them with GET /api/definitions`,
             );
           }
-          result = await api.engine.submitRegistered(record, options);
-        }
+          throw error;
+        });
         const response: TriggerResponse = {
           run: runView(result.run, mode),
           created: result.created,

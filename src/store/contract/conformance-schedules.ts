@@ -195,5 +195,28 @@ export function describeScheduleConformance(
         stored(schedule('hourly', { now: T0 + 50 })),
       );
     });
+
+    it('keeps named cursors', async () => {
+      expect(await store.getCursor('events')).toBeNull();
+      await store.setCursor('events', T0, T0);
+      await store.setCursor('events', T0 + 5, T0 + 1);
+      await store.setCursor('other', 7, T0);
+      expect(await store.getCursor('events')).toBe(T0 + 5);
+      expect(await store.getCursor('other')).toBe(7);
+    });
+
+    it('lists events sent since a time, oldest first, a page at a time', async () => {
+      const send = (id: string, sentAt: number) =>
+        store.sendEvent({ id, type: 't', payload: '1', sentAt });
+      await send('evt_3', T0 + 20);
+      await send('evt_1', T0 + 10);
+      await send('evt_2', T0 + 10);
+      await send('evt_0', T0 - 10);
+      const ids = async (since: number, limit: number) =>
+        (await store.listEventsSince(since, limit)).map((e) => e.id);
+      expect(await ids(T0, 10)).toEqual(['evt_1', 'evt_2', 'evt_3']);
+      expect(await ids(T0, 2)).toEqual(['evt_1', 'evt_2']);
+      expect(await ids(T0 + 11, 10)).toEqual(['evt_3']);
+    });
   });
 }

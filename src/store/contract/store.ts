@@ -259,6 +259,12 @@ export interface Store {
   findEvent(query: EventQuery): Promise<EventRecord | null>;
   /** Newest first. */
   listEvents(options?: { type?: string; limit?: number }): Promise<EventRecord[]>;
+  /** Events sent at or after `since` (ms), oldest first (by sent time, then id), at most `limit`. */
+  listEventsSince(since: number, limit: number): Promise<EventRecord[]>;
+  /** A named position of a scan (ms), or null when it was never set. */
+  getCursor(name: string): Promise<number | null>;
+  /** Sets a named position (the elected maintenance loop is its only writer). */
+  setCursor(name: string, at: number, now: number): Promise<void>;
   /** Runs whose parent is `runId`. */
   listChildRuns(runId: string): Promise<RunRecord[]>;
 }

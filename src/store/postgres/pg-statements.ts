@@ -499,6 +499,14 @@ export const events = stmt<[number | null], EventRow>(
 export const eventsOfType = stmt<[string, number | null], EventRow>(
   'SELECT * FROM events WHERE type = $1 ORDER BY sent_at DESC, id DESC LIMIT $2',
 );
+export const allEventsSince = stmt<[number, number], EventRow>(
+  'SELECT * FROM events WHERE sent_at >= $1 ORDER BY sent_at, id LIMIT $2',
+);
+export const cursor = stmt1<[string], { at: string }>('SELECT at FROM cursors WHERE name = $1');
+export const setCursor = exec<[string, number, number]>(
+  `INSERT INTO cursors (name, at, updated_at) VALUES ($1, $2, $3)
+   ON CONFLICT (name) DO UPDATE SET at = excluded.at, updated_at = excluded.updated_at`,
+);
 
 // Attempts, logs, workers ------------------------------------------------------------------
 

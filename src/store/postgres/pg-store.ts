@@ -965,6 +965,19 @@ export class PostgresStore implements Store {
     return rows.map(toEvent);
   }
 
+  async listEventsSince(since: number, limit: number): Promise<EventRecord[]> {
+    return (await S.allEventsSince(this.#pool, since, limit)).map(toEvent);
+  }
+
+  async getCursor(name: string): Promise<number | null> {
+    const row = await S.cursor(this.#pool, name);
+    return row ? Number(row.at) : null;
+  }
+
+  async setCursor(name: string, at: number, now: number): Promise<void> {
+    await this.#statement((db) => S.setCursor(db, name, at, now));
+  }
+
   async listChildRuns(runId: string): Promise<RunRecord[]> {
     return (await S.childRuns(this.#pool, runId)).map(toRun);
   }

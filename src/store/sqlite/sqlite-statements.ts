@@ -377,6 +377,14 @@ export function prepareStatements(db: Database.Database) {
     eventsOfType: p<[string, number], EventRow>(
       'SELECT * FROM events WHERE type = ? ORDER BY sent_at DESC, id DESC LIMIT ?',
     ),
+    allEventsSince: p<[number, number], EventRow>(
+      'SELECT * FROM events WHERE sent_at >= ? ORDER BY sent_at, id LIMIT ?',
+    ),
+    cursor: p<[string], { at: number }>('SELECT at FROM cursors WHERE name = ?'),
+    setCursor: p<[string, number, number]>(
+      `INSERT INTO cursors (name, at, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET at = excluded.at, updated_at = excluded.updated_at`,
+    ),
     // attempts, logs, workers
     insertAttempt: p<
       [string, string, number, AttemptStatus, string | null, number, number, string | null]

@@ -759,6 +759,18 @@ export class SqliteStore implements Store {
     return rows.map(toEvent);
   }
 
+  async listEventsSince(since: number, limit: number): Promise<EventRecord[]> {
+    return this.#s.allEventsSince.all(since, limit).map(toEvent);
+  }
+
+  async getCursor(name: string): Promise<number | null> {
+    return this.#s.cursor.get(name)?.at ?? null;
+  }
+
+  async setCursor(name: string, at: number, now: number): Promise<void> {
+    this.#s.setCursor.run(name, at, now);
+  }
+
   async listChildRuns(runId: string): Promise<RunRecord[]> {
     return this.#s.childRuns.all(runId).map(toRun);
   }

@@ -1,6 +1,6 @@
 /**
  * One definition: a pipeline's graph (click a node for its source and policy) or a workflow's
- * source, its recent runs, and the trigger form.
+ * source, the schedules that start it, its recent runs, and the trigger form.
  */
 import { useMemo, useState } from 'react';
 import type { DefinitionView, NodeView, PipelineGraphView } from '../../../src/client/index.js';
@@ -20,6 +20,7 @@ import { DagGraph, pipelineModel } from '../graph/index.js';
 import { Link } from '../router.js';
 import { NotFoundPage } from './NotFoundPage.js';
 import { RecentRuns } from './RecentRuns.js';
+import { DefinitionSchedules } from './schedule-parts.js';
 
 function NodeDetail({ node }: { node: NodeView }) {
   return (
@@ -183,6 +184,7 @@ export function DefinitionPage({ name }: { name: string }) {
         </Facts>
       </PageHeader>
       <DefinitionBody definition={definition} />
+      <DefinitionSchedules definition={definition.name} />
       <RecentRuns definition={definition.name} />
       <Dialog
         open={triggering}

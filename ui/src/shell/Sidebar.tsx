@@ -8,6 +8,13 @@ import { useTheme } from '../theme.js';
 const SECTIONS = [
   { to: '/catalog', label: 'Catalog', testId: 'nav-catalog', icon: '◇', match: ['/', '/catalog'] },
   { to: '/runs', label: 'Runs', testId: 'nav-runs', icon: '▶', match: ['/runs'] },
+  {
+    to: '/schedules',
+    label: 'Schedules',
+    testId: 'nav-schedules',
+    icon: '◷',
+    match: ['/schedules'],
+  },
   { to: '/workers', label: 'Workers', testId: 'nav-workers', icon: '⚙', match: ['/workers'] },
 ] as const;
 
