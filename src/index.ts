@@ -52,6 +52,7 @@ export {
   type TimeLike,
 } from './sdk/schedule.js';
 export type { CatchUp, Overlap, ScheduleSpec } from './core/schedule-spec.js';
+export { onFailure, isFailureHook, type FailureHook } from './sdk/failure-hook.js';
 export {
   onEvent,
   isEventTrigger,

@@ -6,8 +6,15 @@ import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
-import { Registry, schedulesOf, triggersOf, type Definition } from '../engine/registry.js';
+import {
+  Registry,
+  failureHooksOf,
+  schedulesOf,
+  triggersOf,
+  type Definition,
+} from '../engine/registry.js';
 import type { EventTrigger } from '../sdk/event-trigger.js';
+import type { FailureHook } from '../sdk/failure-hook.js';
 import type { Schedule } from '../sdk/schedule.js';
 import { suggestName } from '../sdk/pipeline.js';
 import { UsageError, isUsageError } from './usage-error.js';
@@ -20,6 +27,8 @@ export interface LoadedFile {
   schedules: Schedule[];
   /** The event triggers it exports (their targets are in `registry`). */
   triggers: EventTrigger[];
+  /** The failure webhooks it exports (their targets are in `registry`). */
+  failureHooks: FailureHook[];
 }
 
 export interface LoadOptions {
@@ -59,11 +68,13 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
   let registry: Registry;
   let schedules: Schedule[];
   let triggers: EventTrigger[];
+  let failureHooks: FailureHook[];
   try {
     registry = Registry.fromModule(module);
     schedules = schedulesOf(module);
     triggers = triggersOf(module);
-    for (const s of [...schedules, ...triggers]) {
+    failureHooks = failureHooksOf(module);
+    for (const s of [...schedules, ...triggers, ...failureHooks]) {
       if (!registry.has(s.target.name)) registry.add(s.target);
     }
   } catch (error) {
@@ -75,7 +86,7 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
       `${file} exports no pipeline or workflow; export one, e.g. export const daily = pipeline('daily', { … })`,
     );
   }
-  return { file: displayPath(path), registry, schedules, triggers };
+  return { file: displayPath(path), registry, schedules, triggers, failureHooks };
 }
 
 /**

@@ -168,6 +168,12 @@ export function buildProgram(done: (code: number) => void): Command {
       'require Authorization: Bearer <token> on /api (default: $WEFT_TOKEN, else no auth)',
     )
     .option('-c, --concurrency <n>', 'most steps running at once')
+    .option(
+      '--on-failure <url>',
+      'POST a summary of every failed run to this webhook (repeatable; default $WEFT_ON_FAILURE)',
+      collect,
+      [],
+    )
     .addHelpText(
       'after',
       [
@@ -194,6 +200,12 @@ export function buildProgram(done: (code: number) => void): Command {
     .option(
       '--token <token>',
       'require Authorization: Bearer <token> on /api (default: $WEFT_TOKEN, else no auth)',
+    )
+    .option(
+      '--on-failure <url>',
+      'POST a summary of every failed run to this webhook (repeatable; default $WEFT_ON_FAILURE)',
+      collect,
+      [],
     )
     .addHelpText(
       'after',

@@ -44,6 +44,7 @@ import type { EngineEvent, EngineListener, FaultHook, FaultPoint } from './event
 import { installConsoleCapture } from './log-capture.js';
 import { Registry, type Definition } from './registry.js';
 import type { EventTrigger } from '../sdk/event-trigger.js';
+import type { FailureHook } from '../sdk/failure-hook.js';
 import type { Schedule } from '../sdk/schedule.js';
 import { RunContext } from './run-context.js';
 import { runPipelineStep, type ActiveStep } from './step-runner.js';
@@ -97,6 +98,8 @@ export interface EngineOptions {
   schedules?: Iterable<Schedule>;
   /** Event triggers this worker registers (`onEvent()`); their targets join the definitions. */
   triggers?: Iterable<EventTrigger>;
+  /** Failure webhooks this worker registers (`onFailure()`); their targets join too. */
+  failureHooks?: Iterable<FailureHook>;
 }
 
 export interface SubmitOptions {
@@ -129,6 +132,7 @@ export class Engine {
   #state: EngineState = 'created';
   #schedules: Schedule[];
   #triggers: EventTrigger[];
+  #failureHooks: FailureHook[];
   /** When this worker first registered. */
   #startedAt: number | null = null;
   readonly #workerEnabled: boolean;
@@ -177,7 +181,8 @@ export class Engine {
         : new Registry(options.definitions);
     this.#schedules = [...(options.schedules ?? [])];
     this.#triggers = [...(options.triggers ?? [])];
-    for (const s of [...this.#schedules, ...this.#triggers]) {
+    this.#failureHooks = [...(options.failureHooks ?? [])];
+    for (const s of [...this.#schedules, ...this.#triggers, ...this.#failureHooks]) {
       if (!this.registry.has(s.target.name)) this.registry.add(s.target);
     }
     this.workerId = options.workerId ?? newId('wkr');
@@ -538,13 +543,16 @@ export class Engine {
     definitions: Iterable<Definition>,
     schedules: Iterable<Schedule> = this.#schedules,
     triggers: Iterable<EventTrigger> = this.#triggers,
+    failureHooks: Iterable<FailureHook> = this.#failureHooks,
   ): Promise<void> {
     const list = [...schedules];
     const onEvents = [...triggers];
-    const targets = [...list, ...onEvents].map((s) => s.target);
+    const hooks = [...failureHooks];
+    const targets = [...list, ...onEvents, ...hooks].map((s) => s.target);
     this.registry.replace([...definitions, ...targets].filter(unique()));
     this.#schedules = list;
     this.#triggers = onEvents;
+    this.#failureHooks = hooks;
     if (!this.#workerEnabled || this.#state !== 'running') return;
     await this.#registerWorker();
     await this.#registerDefinitions();
@@ -554,12 +562,19 @@ export class Engine {
   /** Registers the definitions this worker runs, and its schedules. */
   async #registerDefinitions(): Promise<void> {
     const now = this.clock.now();
-    // A definition's event triggers are registered with its graph (`eventTriggers`).
+    // A definition's event triggers and failure webhooks are registered with its graph
+    // (`eventTriggers`, `failureWebhooks`).
     const records = describeDefinitions(this.registry, now).map((record) => {
-      const triggers = this.#triggers.filter((t) => t.target.name === record.name);
-      if (triggers.length === 0) return record;
-      const eventTriggers = triggers.map(({ name, event, params }) => ({ name, event, params }));
-      return { ...record, graph: { ...(record.graph as object), eventTriggers } };
+      const of = (t: { target: { name: string } }) => t.target.name === record.name;
+      const triggers = this.#triggers.filter(of);
+      const hooks = this.#failureHooks.filter(of);
+      if (triggers.length === 0 && hooks.length === 0) return record;
+      const graph: Record<string, unknown> = { ...(record.graph as object) };
+      if (triggers.length) {
+        graph.eventTriggers = triggers.map(({ name, event, params }) => ({ name, event, params }));
+      }
+      if (hooks.length) graph.failureWebhooks = [...new Set(hooks.map((h) => h.webhook))];
+      return { ...record, graph };
     });
     await this.store.registerDefinitions(records);
     if (this.#schedules.length) {

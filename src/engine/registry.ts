@@ -4,6 +4,7 @@
 import { ConfigError, NotFoundError } from '../core/errors.js';
 import { isPipeline, suggestName, type AnyPipeline } from '../sdk/pipeline.js';
 import { isEventTrigger, type EventTrigger } from '../sdk/event-trigger.js';
+import { isFailureHook, type FailureHook } from '../sdk/failure-hook.js';
 import { isSchedule, type Schedule } from '../sdk/schedule.js';
 import { isWorkflow, type AnyWorkflow } from '../sdk/workflow.js';
 
@@ -27,6 +28,11 @@ export function triggersOf(module: Record<string, unknown>): EventTrigger[] {
     byName.set(key, value);
   }
   return [...byName.values()];
+}
+
+/** The failure hooks among a module's exports. */
+export function failureHooksOf(module: Record<string, unknown>): FailureHook[] {
+  return Object.values(module).filter(isFailureHook);
 }
 
 export function schedulesOf(module: Record<string, unknown>): Schedule[] {

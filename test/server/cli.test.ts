@@ -99,6 +99,12 @@ describe('weft server', () => {
     expect((await bad.exited).code).toBe(2);
     expect(bad.output().stderr).toMatch(/^weft: --port must be a whole number/);
 
+    const hook = spawnServer(['--port', '0', '--db', db, '--on-failure', 'ftp://hooks']);
+    expect((await hook.exited).code).toBe(2);
+    expect(hook.output().stderr).toBe(
+      'weft: --on-failure: ftp://hooks must be an http:// or https:// URL\n',
+    );
+
     first.child.kill('SIGINT');
     expect((await first.exited).code).toBe(0);
   });

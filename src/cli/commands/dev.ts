@@ -15,15 +15,17 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../engine/engine.js';
 import { Maintenance } from '../../engine/maintenance.js';
 import { eventTriggers } from '../../engine/event-triggers.js';
+import { failureNotifications } from '../../engine/failure-notifications.js';
 import { scheduleTicks } from '../../engine/scheduler.js';
 import type { Registry } from '../../engine/registry.js';
 import { createServer } from '../../server/index.js';
 import { loadFile } from '../load.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
 import { parseConcurrency } from './run.js';
-import { listenError, listenFlags, nextSignal } from './server.js';
+import { failureWebhooks, listenError, listenFlags, nextSignal } from './server.js';
 
 export interface DevFlags {
+  onFailure?: string[];
   db?: string;
   port?: string;
   host?: string;
@@ -55,12 +57,17 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
     definitions: loaded.registry,
     schedules: loaded.schedules,
     triggers: loaded.triggers,
+    failureHooks: loaded.failureHooks,
     scope: 'all',
     ...(concurrency !== undefined ? { concurrency } : {}),
   });
   const maintenance = new Maintenance({
     store,
-    duties: [scheduleTicks({ engine }), eventTriggers({ engine })],
+    duties: [
+      scheduleTicks({ engine }),
+      eventTriggers({ engine }),
+      failureNotifications({ webhooks: failureWebhooks(flags.onFailure) }),
+    ],
   });
   const api = createServer({ store, engine, token, leader: () => maintenance.isLeader });
   let watcher: DefinitionWatcher | null = null;
@@ -81,7 +88,7 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
       const fresh = new Set<string>();
       try {
         const next = await loadFile(file, { onImport: (url) => fresh.add(url) });
-        await engine.reload(next.registry.all(), next.schedules, next.triggers);
+        await engine.reload(next.registry.all(), next.schedules, next.triggers, next.failureHooks);
         process.stdout.write(`weft dev: reloaded ${describeDefinitions(next.registry)}\n`);
       } catch (error) {
         process.stderr.write(

@@ -11,12 +11,15 @@
 import { Engine } from '../../engine/engine.js';
 import { Maintenance } from '../../engine/maintenance.js';
 import { eventTriggers } from '../../engine/event-triggers.js';
+import { failureNotifications } from '../../engine/failure-notifications.js';
+import { checkWebhook } from '../../sdk/failure-hook.js';
 import { scheduleTicks } from '../../engine/scheduler.js';
 import { createServer, isLoopback } from '../../server/index.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
 import { UsageError } from '../usage-error.js';
 
 export interface ServerFlags {
+  onFailure?: string[];
   db?: string;
   port?: string;
   host?: string;
@@ -100,9 +103,24 @@ export function listenFlags(flags: { port?: string; host?: string; token?: strin
   return { port, host, token };
 }
 
+/** `--on-failure <url>` (repeatable, or `WEFT_ON_FAILURE`, comma-separated), checked. */
+export function failureWebhooks(flags: readonly string[] | undefined): string[] {
+  const given = flags?.length
+    ? flags
+    : (process.env.WEFT_ON_FAILURE ?? '').split(',').filter((u) => u.trim() !== '');
+  return given.map((url) => {
+    try {
+      return checkWebhook(url.trim(), '--on-failure');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  });
+}
+
 export async function serverCommand(flags: ServerFlags): Promise<number> {
   // Flags are checked before the database is opened.
   const { port, host, token } = listenFlags(flags);
+  const onFailure = failureWebhooks(flags.onFailure);
   const target = dbPath(flags.db);
 
   // Listening for signals from the start: a SIGTERM while the database opens still stops us
@@ -114,7 +132,11 @@ export async function serverCommand(flags: ServerFlags): Promise<number> {
   const engine = new Engine({ store, definitions: [], worker: false, captureConsole: false });
   const maintenance = new Maintenance({
     store,
-    duties: [scheduleTicks({ engine }), eventTriggers({ engine })],
+    duties: [
+      scheduleTicks({ engine }),
+      eventTriggers({ engine }),
+      failureNotifications({ webhooks: onFailure }),
+    ],
   });
   const api = createServer({ store, engine, token, leader: () => maintenance.isLeader });
   try {

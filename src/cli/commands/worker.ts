@@ -59,6 +59,7 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
     definitions: loaded.registry,
     schedules: loaded.schedules,
     triggers: loaded.triggers,
+    failureHooks: loaded.failureHooks,
     concurrency,
     leaseMs,
     pollMs,

@@ -261,6 +261,8 @@ export interface Store {
   listEvents(options?: { type?: string; limit?: number }): Promise<EventRecord[]>;
   /** Events sent at or after `since` (ms), oldest first (by sent time, then id), at most `limit`. */
   listEventsSince(since: number, limit: number): Promise<EventRecord[]>;
+  /** Runs that failed at or after `since` (ms), by when they failed, at most `limit`. */
+  listFailedRunsSince(since: number, limit: number): Promise<RunRecord[]>;
   /** A named position of a scan (ms), or null when it was never set. */
   getCursor(name: string): Promise<number | null>;
   /** Sets a named position (the elected maintenance loop is its only writer). */

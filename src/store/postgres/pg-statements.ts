@@ -502,6 +502,10 @@ export const eventsOfType = stmt<[string, number | null], EventRow>(
 export const allEventsSince = stmt<[number, number], EventRow>(
   'SELECT * FROM events WHERE sent_at >= $1 ORDER BY sent_at, id LIMIT $2',
 );
+export const failedRunsSince = stmt<[number, number], RunRow>(
+  `SELECT * FROM runs WHERE status = 'failed' AND finished_at >= $1
+   ORDER BY finished_at, id LIMIT $2`,
+);
 export const cursor = stmt1<[string], { at: string }>('SELECT at FROM cursors WHERE name = $1');
 export const setCursor = exec<[string, number, number]>(
   `INSERT INTO cursors (name, at, updated_at) VALUES ($1, $2, $3)

@@ -969,6 +969,10 @@ export class PostgresStore implements Store {
     return (await S.allEventsSince(this.#pool, since, limit)).map(toEvent);
   }
 
+  async listFailedRunsSince(since: number, limit: number): Promise<RunRecord[]> {
+    return (await S.failedRunsSince(this.#pool, since, limit)).map(toRun);
+  }
+
   async getCursor(name: string): Promise<number | null> {
     const row = await S.cursor(this.#pool, name);
     return row ? Number(row.at) : null;

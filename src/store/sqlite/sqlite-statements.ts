@@ -380,6 +380,10 @@ export function prepareStatements(db: Database.Database) {
     allEventsSince: p<[number, number], EventRow>(
       'SELECT * FROM events WHERE sent_at >= ? ORDER BY sent_at, id LIMIT ?',
     ),
+    failedRunsSince: p<[number, number], RunRow>(
+      `SELECT * FROM runs WHERE status = 'failed' AND finished_at >= ?
+       ORDER BY finished_at, id LIMIT ?`,
+    ),
     cursor: p<[string], { at: number }>('SELECT at FROM cursors WHERE name = ?'),
     setCursor: p<[string, number, number]>(
       `INSERT INTO cursors (name, at, updated_at) VALUES (?, ?, ?)

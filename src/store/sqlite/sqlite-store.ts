@@ -763,6 +763,10 @@ export class SqliteStore implements Store {
     return this.#s.allEventsSince.all(since, limit).map(toEvent);
   }
 
+  async listFailedRunsSince(since: number, limit: number): Promise<RunRecord[]> {
+    return this.#s.failedRunsSince.all(since, limit).map(toRun);
+  }
+
   async getCursor(name: string): Promise<number | null> {
     return this.#s.cursor.get(name)?.at ?? null;
   }
