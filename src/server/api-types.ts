@@ -113,6 +113,11 @@ export interface DefinitionView extends Omit<DefinitionRecord, 'graph'> {
    * dev`), or the registered JSON Schema says all the input's checks (no transforms).
    */
   triggerable: boolean;
+  /**
+   * Live workers (recent heartbeat) that run it. 0: none does now — its runs wait for one (a
+   * definition removed from the code stays registered until its name is reused).
+   */
+  workers: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -197,6 +197,7 @@ const schemas: Record<string, Schema> = {
     labels: strings,
     registeredAt: time,
     triggerable: bool,
+    workers: int,
   }),
   HealthResponse: object({
     ok: { const: true },

@@ -119,13 +119,21 @@ export function workerView(
   return { ...worker, alive: now - worker.heartbeatAt <= staleAfterMs, running };
 }
 
-/** A registered definition; `triggerable` is the server's to say (see `ApiContext.canTrigger`). */
-export function definitionView(definition: DefinitionRecord, triggerable: boolean): DefinitionView {
+/**
+ * A registered definition; `triggerable` is the server's to say (see `ApiContext.canTrigger`),
+ * `workers` how many live workers run it.
+ */
+export function definitionView(
+  definition: DefinitionRecord,
+  triggerable: boolean,
+  workers: number,
+): DefinitionView {
   return {
     ...definition,
     // Written by `describeDefinition` (engine/describe.ts), whose shapes the API's mirror.
     graph: definition.graph as DefinitionView['graph'],
     triggerable,
+    workers,
   };
 }
 

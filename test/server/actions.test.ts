@@ -178,11 +178,15 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
 
     it('lists every definition as triggerable when its schema can be checked', async () => {
       const res = await codeless.request<DefinitionsResponse>('/api/definitions');
-      expect(res.body.definitions.map((d) => [d.name, d.triggerable]).sort()).toEqual([
-        ['dated', false],
-        ['greet', true],
-        ['report', true],
+      expect(res.body.definitions.map((d) => [d.name, d.triggerable, d.workers]).sort()).toEqual([
+        ['dated', false, 1],
+        ['greet', true, 1],
+        ['report', true, 1],
       ]);
+      // A definition no live worker runs says so.
+      await worker.stop();
+      const after = await codeless.request<DefinitionsResponse>('/api/definitions');
+      expect(after.body.definitions.map((d) => d.workers)).toEqual([0, 0, 0]);
     });
 
     it('triggers a definition whose schema transforms its input only with the code', async () => {

@@ -11,6 +11,16 @@ import { reply, type Route } from '../router.js';
 import { definitionView, workerView } from '../views.js';
 
 export function clusterRoutes(api: ApiContext): Route[] {
+  /** How many live workers run each definition, by name. */
+  const liveWorkersByDefinition = async (): Promise<Map<string, number>> => {
+    const now = api.clock.now();
+    const count = new Map<string, number>();
+    for (const w of await api.store.listWorkers()) {
+      if (now - w.heartbeatAt > api.staleAfterMs) continue;
+      for (const name of w.definitions) count.set(name, (count.get(name) ?? 0) + 1);
+    }
+    return count;
+  };
   const canTrigger = api.canTrigger ?? (() => true);
   return [
     {
@@ -46,9 +56,14 @@ export function clusterRoutes(api: ApiContext): Route[] {
       method: 'GET',
       path: '/api/definitions',
       async handler() {
-        const definitions = await api.store.listDefinitions();
+        const [definitions, count] = await Promise.all([
+          api.store.listDefinitions(),
+          liveWorkersByDefinition(),
+        ]);
         return reply({
-          definitions: definitions.map((d) => definitionView(d, canTrigger(d))),
+          definitions: definitions.map((d) =>
+            definitionView(d, canTrigger(d), count.get(d.name) ?? 0),
+          ),
         } satisfies DefinitionsResponse);
       },
     },
@@ -65,8 +80,9 @@ export function clusterRoutes(api: ApiContext): Route[] {
             `definition ${JSON.stringify(name)} not found: no worker registered it (list them with GET /api/definitions)`,
           );
         }
+        const count = await liveWorkersByDefinition();
         return reply({
-          definition: definitionView(found, canTrigger(found)),
+          definition: definitionView(found, canTrigger(found), count.get(found.name) ?? 0),
         } satisfies DefinitionResponse);
       },
     },

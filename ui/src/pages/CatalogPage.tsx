@@ -53,8 +53,18 @@ const columns: Column<DefinitionView>[] = [
   {
     key: 'registered',
     header: 'Registered',
-    width: 130,
-    render: (d) => <RelativeTime at={d.registeredAt} />,
+    width: 150,
+    render: (d) => (
+      <div>
+        <RelativeTime at={d.registeredAt} />
+        {/* Runs of a definition no live worker runs wait in the queue until one starts. */}
+        {d.workers === 0 && (
+          <div className="small" data-testid={`catalog-no-worker-${d.name}`}>
+            <Badge tone="warn">no live worker</Badge>
+          </div>
+        )}
+      </div>
+    ),
   },
 ];
 
