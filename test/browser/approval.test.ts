@@ -20,6 +20,8 @@ test('a waiting workflow is approved through the send-event form', async () => {
   await expect.poll(() => waiting.textContent()).toContain('req-7');
   await session.page.getByTestId('journal').waitFor();
   await session.page.getByTestId('journal-entry-prepare').waitFor();
+  // The open event wait reads as the run waiting, not as something running.
+  await waitForStatus(session.page, 'journal-entry-approval', 'waiting');
   await screenshot(session.page, 'workflow-waiting');
 
   const form = session.page.getByTestId('send-event-form');

@@ -1,10 +1,19 @@
 /** A workflow's journal: its steps, sleeps, event waits and child runs in recorded order. */
 import type { StepView } from '../../../../src/client/index.js';
-import { StatusBadge } from '../../components/Badge.js';
+import { StatusBadge, uiStatus, type UiStatus } from '../../components/Badge.js';
 import { EmptyState } from '../../components/States.js';
 import { Duration, RelativeTime } from '../../components/Time.js';
 
 const KIND_ICON: Record<string, string> = { step: '▸', sleep: '◷', event: '✉', child: '⑂' };
+
+/**
+ * What an entry shows: a sleep, event wait or child run still open is the run waiting (its
+ * entry is `running` in the journal), and a `pending` entry is waiting too.
+ */
+function shownStatus(entry: StepView): UiStatus {
+  if (entry.kind !== 'step' && entry.status === 'running') return 'waiting';
+  return uiStatus(entry.status);
+}
 
 function preview(value: unknown): string {
   if (value === undefined || value === null) return '';
@@ -36,7 +45,7 @@ export function Journal({
             type="button"
             className={selected === entry.key ? 'journal-entry selected' : 'journal-entry'}
             data-testid={`journal-entry-${entry.key}`}
-            data-status={entry.status === 'pending' ? 'waiting' : entry.status}
+            data-status={shownStatus(entry)}
             onClick={() => onSelect(entry.key)}
           >
             <span className="journal-seq">{entry.seq ?? '·'}</span>
@@ -44,7 +53,7 @@ export function Journal({
               {KIND_ICON[entry.kind] ?? '•'} {entry.kind}
             </span>
             <span className="journal-key mono">{entry.key}</span>
-            <StatusBadge status={entry.status} />
+            <StatusBadge status={shownStatus(entry)} />
             <span className="journal-time muted small">
               <RelativeTime at={entry.startedAt ?? entry.queuedAt} />
             </span>
