@@ -14,8 +14,11 @@ import { runCommand, type RunFlags } from './commands/run.js';
 import { runsCommand, type RunsFlags } from './commands/runs.js';
 import { DEFAULT_HOST, DEFAULT_PORT, serverCommand, type ServerFlags } from './commands/server.js';
 import {
+  schedulesCreateCommand,
+  schedulesDeleteCommand,
   schedulesListCommand,
   schedulesPauseCommand,
+  type ScheduleCreateFlags,
   type SchedulesFlags,
 } from './commands/schedules.js';
 import { showCommand, type ShowFlags } from './commands/show.js';
@@ -334,6 +337,42 @@ export function buildProgram(done: (code: number) => void): Command {
         done(await schedulesPauseCommand(name, paused, flags)),
       );
   }
+
+  schedules
+    .command('create')
+    .description('make a schedule of a registered pipeline or workflow (see docs/schedules.md)')
+    .argument('<name>', 'a unique name for the schedule')
+    .requiredOption('--target <definition>', 'the pipeline or workflow it starts')
+    .option('--cron <expr>', "a cron expression, e.g. '30 2 * * *' (6 fields: seconds first)")
+    .option('--every <interval>', 'or an interval, e.g. 15m, 1h')
+    .option('--timezone <zone>', 'the IANA time zone of the cron expression (default UTC)')
+    .option('--params <json>', 'the runs’ params (a workflow’s input), as JSON')
+    .option('--start <time>', 'no tick before this time (ISO, e.g. 2026-01-01T00:00:00Z)')
+    .option('--end <time>', 'no tick at or after this time')
+    .option('--jitter <duration>', 'start each tick’s run up to this long after it, e.g. 30s')
+    .option('--catch-up <policy>', 'after a downtime: none, latest (default) or all')
+    .option('--max-catch-up <n>', 'with --catch-up all: the most missed ticks fired (default 100)')
+    .option(
+      '--overlap <policy>',
+      'while the previous run runs: allow (default), skip, cancel-previous',
+    )
+    .option('--db <url>', DB_HELP)
+    .option('--server <url>', 'through a weft server’s API instead of the database')
+    .option('--token <token>', 'the server’s bearer token (default: $WEFT_TOKEN)')
+    .option('--json', 'print the schedule as JSON')
+    .action(async (name: string, flags: ScheduleCreateFlags) =>
+      done(await schedulesCreateCommand(name, flags)),
+    );
+  schedules
+    .command('delete')
+    .description('delete a schedule made through the API or the CLI (its runs stay)')
+    .argument('<name>', 'the schedule name')
+    .option('--db <url>', DB_HELP)
+    .option('--server <url>', 'through a weft server’s API instead of the database')
+    .option('--token <token>', 'the server’s bearer token (default: $WEFT_TOKEN)')
+    .action(async (name: string, flags: SchedulesFlags) =>
+      done(await schedulesDeleteCommand(name, flags)),
+    );
 
   const event = program.command('event').description('send events to workflows');
   event

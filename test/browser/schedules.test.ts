@@ -1,4 +1,7 @@
-/** The schedules page: a schedule declared in code, paused and resumed; one made through the API, deleted. */
+/**
+ * The schedules page: a schedule declared in code, paused and resumed; one made through the API,
+ * deleted; one made with the page's form, refused until its cron and params are right.
+ */
 import { expect, test } from 'vitest';
 import { screenshot, screenshotBothThemes } from './support/browser.js';
 import { browserSession } from './support/session.js';
@@ -79,6 +82,84 @@ test('a schedule made through the API can be deleted, after a confirmation', asy
   await page.getByTestId('confirm-dialog').waitFor();
   await page.getByTestId('confirm-accept').click();
   await page.getByTestId('schedule-row-adhoc').waitFor({ state: 'detached', timeout: PROGRESS_MS });
+  expect((await session.app.api.schedules()).schedules.map((s) => s.name)).toEqual([NAME]);
+});
+
+test('the new schedule form shows what the server refuses, then adds the schedule', async () => {
+  const { page } = session;
+  const created = 'from-ui';
+  await page.getByTestId('schedule-new').click();
+  const form = page.getByTestId('schedule-form');
+  await form.waitFor();
+  // The target's options come from the registered definitions; its params start from defaults.
+  await page.getByTestId('schedule-field-target').selectOption('report');
+  expect(JSON.parse(await page.getByTestId('schedule-field-params').inputValue())).toEqual({
+    sections: 3,
+  });
+  expect(await page.getByTestId('schedule-field-timezone').inputValue()).not.toBe('');
+  await page.getByTestId('schedule-field-name').fill(created);
+  await page.getByTestId('schedule-field-timezone').fill('Europe/Berlin');
+  await page
+    .getByTestId('schedule-field-params')
+    .fill(JSON.stringify({ title: 'From UI', format: 'text' }));
+
+  // An interval instead of a cron expression has its own field (and no time zone).
+  await page.getByTestId('schedule-when-every').click();
+  await page.getByTestId('schedule-field-every').waitFor();
+  expect(await page.getByTestId('schedule-field-timezone').count()).toBe(0);
+  await page.getByTestId('schedule-when-cron').click();
+  await page.getByTestId('schedule-field-cron').waitFor();
+
+  // A minute of 99: the server names the expression.
+  await page.getByTestId('schedule-field-cron').fill('99 4 1 7 *');
+  await page.getByTestId('schedule-submit').click();
+  const error = page.getByTestId('schedule-error');
+  await error.waitFor();
+  expect(await error.textContent()).toContain('invalid_schedule');
+  expect(await error.textContent()).toContain('cron "99 4 1 7 *"');
+
+  // Params the target's schema refuses: each issue with its path.
+  await page.getByTestId('schedule-field-cron').fill('15 4 1 7 *');
+  await page.getByTestId('schedule-field-params').fill(JSON.stringify({ format: 'pdf' }));
+  await page.getByTestId('schedule-submit').click();
+  await expect.poll(() => error.textContent()).toContain('invalid_input');
+  expect(await error.locator('li').allTextContents()).toEqual(
+    expect.arrayContaining([
+      expect.stringContaining('params.title'),
+      expect.stringContaining('params.format'),
+    ]),
+  );
+  await screenshot(page, 'schedule-form');
+
+  await page
+    .getByTestId('schedule-field-params')
+    .fill(JSON.stringify({ title: 'From UI', format: 'text' }));
+  await page.getByTestId('schedule-field-catch-up').selectOption('none');
+  await page.getByTestId('schedule-field-overlap').selectOption('skip');
+  await page.getByTestId('schedule-submit').click();
+  await form.waitFor({ state: 'detached', timeout: PROGRESS_MS });
+  await withAttrs(page, `schedule-row-${created}`, { 'data-paused': 'false' }).waitFor({
+    timeout: PROGRESS_MS,
+  });
+  const { schedule } = await session.app.api.schedule(created);
+  expect(schedule).toMatchObject({ target: 'report', source: 'api' });
+  expect(schedule.spec).toMatchObject({
+    cron: '15 4 1 7 *',
+    timezone: 'Europe/Berlin',
+    params: { title: 'From UI', format: 'text' },
+    catchUp: 'none',
+    overlap: 'skip',
+  });
+  await expect
+    .poll(() => page.getByTestId(`schedule-next-${created}`).getAttribute('data-next'))
+    .toBe(String(schedule.nextTick));
+
+  // Gone again through the UI, so the tests after this one see the declared schedule alone.
+  await page.getByTestId(`schedule-delete-${created}`).click();
+  await page.getByTestId('confirm-accept').click();
+  await page
+    .getByTestId(`schedule-row-${created}`)
+    .waitFor({ state: 'detached', timeout: PROGRESS_MS });
   expect((await session.app.api.schedules()).schedules.map((s) => s.name)).toEqual([NAME]);
 });
 

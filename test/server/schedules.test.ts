@@ -148,4 +148,75 @@ describe('schedules through the API and the CLI', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no schedule named "nope" .*schedules: nightly/);
   });
+
+  it('creates and deletes schedules from the CLI; bad options are one line', async () => {
+    const made = await weft([
+      'schedules',
+      'create',
+      'weekly',
+      '--target',
+      'report',
+      '--cron',
+      '0 6 * * 1',
+      '--timezone',
+      'America/New_York',
+      '--params',
+      '{"region":"us"}',
+      '--overlap',
+      'skip',
+      '--db',
+      db,
+    ]);
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/^created weekly: .*America\/New_York.*; next tick /);
+    expect(await store.getSchedule('weekly')).toMatchObject({
+      source: 'api',
+      spec: { cron: '0 6 * * 1', overlap: 'skip', params: { region: 'us' } },
+    });
+    const through = await weft([
+      'schedules',
+      'create',
+      'often',
+      '--target',
+      'report',
+      '--every',
+      '1h',
+      '--params',
+      '{"region":"eu"}',
+      '--server',
+      api.url,
+      '--json',
+    ]);
+    expect(through.code).toBe(0);
+    expect(JSON.parse(through.stdout)).toMatchObject({
+      name: 'often',
+      spec: { everyMs: 3_600_000 },
+    });
+
+    for (const [args, message] of [
+      [['--cron', 'often please', '--params', '{"region":"eu"}'], /cron "often please"/],
+      [['--cron', '0 * * * *', '--params', '{"region":"mars"}'], /invalid params: region/],
+      [['--cron', '0 * * * *', '--params', '{nope'], /--params is not valid JSON/],
+    ] as const) {
+      const bad = await weft([
+        'schedules',
+        'create',
+        'bad',
+        '--target',
+        'report',
+        ...args,
+        '--db',
+        db,
+      ]);
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).toMatch(message);
+    }
+    const code = await weft(['schedules', 'delete', 'nightly', '--db', db]);
+    expect(code.code).toBe(2);
+    expect(code.stderr).toMatch(/declared in code/);
+    expect((await weft(['schedules', 'delete', 'weekly', '--db', db])).code).toBe(0);
+    expect((await weft(['schedules', 'delete', 'often', '--server', api.url])).code).toBe(0);
+    expect((await store.listSchedules()).map((s) => s.name)).toEqual(['nightly']);
+  });
 });

@@ -2,7 +2,8 @@
  * The schedules: what each starts and when it fires next, paused or not, refreshed every few
  * seconds. A row pauses or resumes its schedule in place; one made through the API can be
  * deleted (one declared in code would come back with the next worker, so it can only be
- * paused). "Runs" shows the runs a schedule started.
+ * paused). "Runs" shows the runs a schedule started; "New schedule" makes one of a registered
+ * definition.
  */
 import { useEffect, useState } from 'react';
 import type { ScheduleView } from '../../../src/client/index.js';
@@ -11,12 +12,13 @@ import { toUiError, type UiError } from '../api/errors.js';
 import { useApi } from '../api/use-api.js';
 import { Badge } from '../components/Badge.js';
 import { Button } from '../components/Button.js';
-import { ConfirmDialog } from '../components/Dialog.js';
+import { ConfirmDialog, Dialog } from '../components/Dialog.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { Panel } from '../components/Panel.js';
 import { EmptyState, InlineError } from '../components/States.js';
 import { Table, tableState, type Column } from '../components/Table.js';
 import { RelativeTime } from '../components/Time.js';
+import { ScheduleForm } from '../forms/ScheduleForm.js';
 import { Link } from '../router.js';
 import { RunsTable } from './RunsTable.js';
 import { NextTick, ScheduleState } from './schedule-parts.js';
@@ -102,6 +104,7 @@ export function SchedulesPage() {
   const [actionError, setActionError] = useState<UiError | null>(null);
   const [deleting, setDeleting] = useState<ScheduleView | null>(null);
   const [showing, setShowing] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
 
   useEffect(() => {
     const timer = setInterval(reload, REFRESH_MS);
@@ -137,6 +140,15 @@ export function SchedulesPage() {
       update((d) => ({ schedules: d.schedules.filter((x) => x.name !== s.name) }));
       if (showing === s.name) setShowing(null);
     });
+
+  const created = (schedule: ScheduleView) => {
+    setCreating(false);
+    // Shown at once; the reload brings the list in the server's order.
+    update((d) => ({
+      schedules: [...d.schedules.filter((s) => s.name !== schedule.name), schedule],
+    }));
+    reload();
+  };
 
   const columns: Column<ScheduleView>[] = [
     {
@@ -246,6 +258,11 @@ export function SchedulesPage() {
             ? 'Runs started at the ticks of a cron expression or an interval.'
             : `${schedules.length} schedule${schedules.length === 1 ? '' : 's'}, ${paused} paused. Times are this browser's; each description names the schedule's own time zone.`
         }
+        actions={
+          <Button variant="primary" data-testid="schedule-new" onClick={() => setCreating(true)}>
+            + New schedule
+          </Button>
+        }
       />
       <InlineError error={actionError} testId="schedule-action-error" />
       <div className="panel">
@@ -263,12 +280,16 @@ export function SchedulesPage() {
               <code>
                 export const nightly = schedule(target, {'{'} cron: &apos;30 2 * * *&apos; {'}'})
               </code>
-              , in a file your workers load; it shows up here once a worker registers it.
+              , in a file your workers load; it shows up here once a worker registers it. Or make
+              one here with New schedule.
             </EmptyState>
           }
         />
       </div>
       {shown && <ScheduleRuns key={shown.name} schedule={shown} onClose={() => setShowing(null)} />}
+      <Dialog open={creating} title="New schedule" onClose={() => setCreating(false)} wide>
+        <ScheduleForm onCreated={created} onCancel={() => setCreating(false)} />
+      </Dialog>
       <ConfirmDialog
         open={deleting !== null}
         title={`Delete schedule ${deleting?.name ?? ''}?`}
