@@ -8,50 +8,15 @@ import { createHash } from 'node:crypto';
 import { toJSONSchema, type z } from 'zod';
 import { upstreamOf, type PipelineSpec } from '../sdk/pipeline-spec.js';
 import { layoutSource } from '../sdk/source-format.js';
-import type { DefinitionRecord } from '../store/contract/types.js';
+import type { DefinitionRecord, PipelineGraph, WorkflowGraph } from '../store/contract/types.js';
 import type { Definition, Registry } from './registry.js';
 
-/** A pipeline node as registered. */
-export interface NodeDescription {
-  name: string;
-  kind: 'node' | 'map';
-  /** Nodes and params it reads. */
-  deps: string[];
-  /** For a map: the node or param it maps over. */
-  over: string | null;
-  task: string | null;
-  description: string | null;
-  labels: string[];
-  retries: number;
-  timeoutMs: number | null;
-  concurrency: number | null;
-  /** Claim priority of its steps (higher first). */
-  priority: number;
-  /** The node function's source, shown in the UI. */
-  source: string;
-}
-
-export interface PipelineGraph {
-  kind: 'pipeline';
-  description: string | null;
-  params: string[];
-  nodes: NodeDescription[];
-  defaultOutputs: string[];
-  failFast: boolean;
-  /** The params' schema converts or holds what JSON can't (transforms, dates): see {@link needsCode}. */
-  inputNeedsCode: boolean;
-}
-
-export interface WorkflowGraph {
-  kind: 'workflow';
-  description: string | null;
-  labels: string[];
-  retries: number;
-  timeoutMs: number | null;
-  source: string;
-  /** As a pipeline's: the input's schema needs the code to check it. */
-  inputNeedsCode: boolean;
-}
+export type {
+  NodeDescription,
+  PipelineGraph,
+  RegisteredEventTrigger,
+  WorkflowGraph,
+} from '../store/contract/types.js';
 
 export function describeDefinitions(registry: Registry, now: number): DefinitionRecord[] {
   return registry.names().map((name) => describeDefinition(registry.get(name), now));

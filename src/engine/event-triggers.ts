@@ -11,7 +11,11 @@
  * process can commit after a later one was read, and would otherwise be passed over.
  */
 import { decode } from '../core/codec.js';
-import type { DefinitionRecord, RunRecord } from '../store/contract/types.js';
+import type {
+  DefinitionRecord,
+  RegisteredEventTrigger,
+  RunRecord,
+} from '../store/contract/types.js';
 import type { Engine } from './engine.js';
 import type { MaintenanceDuty } from './maintenance.js';
 
@@ -20,14 +24,6 @@ import type { MaintenanceDuty } from './maintenance.js';
  * behind the last event handled).
  */
 export const EVENT_TRIGGER_CURSOR = 'event-triggers';
-
-/** A trigger as registered in its target's graph (`eventTriggers`). */
-interface RegisteredTrigger {
-  name: string;
-  event: string;
-  /** Fixed params, or null: the event's payload. */
-  params: unknown;
-}
 
 export interface EventTriggerOptions {
   /** Submits the runs (with the target's code when it has it, else from its registration). */
@@ -51,8 +47,9 @@ function defaultWarn(message: string, error: unknown): void {
   process.emitWarning(`${message}: ${detail}`, { type: 'WeftWarning', code: 'WEFT_TRIGGER' });
 }
 
-function triggersOf(definition: DefinitionRecord): RegisteredTrigger[] {
-  const list = (definition.graph as { eventTriggers?: RegisteredTrigger[] } | null)?.eventTriggers;
+function triggersOf(definition: DefinitionRecord): RegisteredEventTrigger[] {
+  const list = (definition.graph as { eventTriggers?: RegisteredEventTrigger[] } | null)
+    ?.eventTriggers;
   return Array.isArray(list) ? list : [];
 }
 
@@ -67,7 +64,7 @@ export function eventTriggers(options: EventTriggerOptions): MaintenanceDuty {
     async run({ store, now, signal }) {
       const byType = new Map<
         string,
-        { definition: DefinitionRecord; trigger: RegisteredTrigger }[]
+        { definition: DefinitionRecord; trigger: RegisteredEventTrigger }[]
       >();
       for (const definition of await store.listDefinitions()) {
         for (const trigger of triggersOf(definition)) {

@@ -10,12 +10,15 @@ import type {
   AttemptRecord,
   DefinitionRecord,
   LogRecord,
+  NodeDescription,
+  PipelineGraph,
   RunKind,
   RunRecord,
   ScheduleRecord,
   StepKind,
   StepRecord,
   WaitInfo,
+  WorkflowGraph,
 } from '../store/contract/types.js';
 
 export type { RunStatus, StepStatus, RunKind, StepKind, WaitInfo, SerializedError, LogLevel };
@@ -67,43 +70,10 @@ export interface WorkerView {
   running: number;
 }
 
-/** A pipeline node as registered by a worker. */
-export interface NodeView {
-  name: string;
-  kind: 'node' | 'map';
-  deps: string[];
-  over: string | null;
-  task: string | null;
-  description: string | null;
-  labels: string[];
-  retries: number;
-  timeoutMs: number | null;
-  concurrency: number | null;
-  priority: number;
-  source: string;
-}
-
-export interface PipelineGraphView {
-  kind: 'pipeline';
-  description: string | null;
-  params: string[];
-  nodes: NodeView[];
-  defaultOutputs: string[];
-  failFast: boolean;
-  /** Its params' schema needs the code to check them (transforms, dates). */
-  inputNeedsCode: boolean;
-}
-
-export interface WorkflowGraphView {
-  kind: 'workflow';
-  description: string | null;
-  labels: string[];
-  retries: number;
-  timeoutMs: number | null;
-  source: string;
-  /** Its input's schema needs the code to check it (transforms, dates). */
-  inputNeedsCode: boolean;
-}
+/** A pipeline node, a pipeline's and a workflow's graph, as workers registered them. */
+export type NodeView = NodeDescription;
+export type PipelineGraphView = PipelineGraph;
+export type WorkflowGraphView = WorkflowGraph;
 
 /** A definition: `graph` is a pipeline's nodes or a workflow's description. */
 export interface DefinitionView extends Omit<DefinitionRecord, 'graph'> {

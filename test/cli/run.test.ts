@@ -84,7 +84,7 @@ describe.concurrent('weft run', () => {
     expect(r.stdout).toMatch(
       new RegExp(`^${TIME} flaky failed in \\d+ ms \\(attempt 2/2\\): disk full$`, 'm'),
     );
-    expect(r.stdout).toMatch(/^✖ run run_\w+ failed in \d+ ms \(pipeline failing\)$/m);
+    expect(r.stdout).toMatch(/^✖ run run_\w+ failed in [\d.]+ m?s \(pipeline failing\)$/m);
     expect(r.stdout).toMatch(/^ {2}nodes {4}1 succeeded, 1 failed, 1 skipped$/m);
     expect(r.stdout).toMatch(/^ {2}failed {3}flaky: disk full$/m);
     expect(r.stdout).toMatch(/^ {2}details {2}weft show run_\w+ --db /m);

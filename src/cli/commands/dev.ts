@@ -13,16 +13,18 @@ import { watch, type FSWatcher } from 'node:fs';
 import { dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../engine/engine.js';
-import { Maintenance } from '../../engine/maintenance.js';
-import { eventTriggers } from '../../engine/event-triggers.js';
-import { failureNotifications } from '../../engine/failure-notifications.js';
-import { scheduleTicks } from '../../engine/scheduler.js';
 import type { Registry } from '../../engine/registry.js';
 import { createServer } from '../../server/index.js';
 import { loadFile } from '../load.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
 import { parseConcurrency } from './run.js';
-import { failureWebhooks, listenError, listenFlags, nextSignal } from './server.js';
+import {
+  clusterMaintenance,
+  failureWebhooks,
+  listenError,
+  listenFlags,
+  nextSignal,
+} from './server.js';
 
 export interface DevFlags {
   onFailure?: string[];
@@ -61,14 +63,7 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
     scope: 'all',
     ...(concurrency !== undefined ? { concurrency } : {}),
   });
-  const maintenance = new Maintenance({
-    store,
-    duties: [
-      scheduleTicks({ engine }),
-      eventTriggers({ engine }),
-      failureNotifications({ webhooks: failureWebhooks(flags.onFailure) }),
-    ],
-  });
+  const maintenance = clusterMaintenance(store, engine, failureWebhooks(flags.onFailure));
   const api = createServer({ store, engine, token, leader: () => maintenance.isLeader });
   let watcher: DefinitionWatcher | null = null;
   try {

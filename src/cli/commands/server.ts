@@ -9,6 +9,7 @@
  * ```
  */
 import { Engine } from '../../engine/engine.js';
+import type { Store } from '../../store/contract/store.js';
 import { Maintenance } from '../../engine/maintenance.js';
 import { eventTriggers } from '../../engine/event-triggers.js';
 import { failureNotifications } from '../../engine/failure-notifications.js';
@@ -117,6 +118,25 @@ export function failureWebhooks(flags: readonly string[] | undefined): string[] 
   });
 }
 
+/**
+ * The cluster's maintenance with what a server adds to it: the scheduler, event triggers and
+ * failure notifications, submitting runs through `engine`.
+ */
+export function clusterMaintenance(
+  store: Store,
+  engine: Engine,
+  failureWebhooks: readonly string[],
+): Maintenance {
+  return new Maintenance({
+    store,
+    duties: [
+      scheduleTicks({ engine }),
+      eventTriggers({ engine }),
+      failureNotifications({ webhooks: failureWebhooks }),
+    ],
+  });
+}
+
 export async function serverCommand(flags: ServerFlags): Promise<number> {
   // Flags are checked before the database is opened.
   const { port, host, token } = listenFlags(flags);
@@ -130,14 +150,7 @@ export async function serverCommand(flags: ServerFlags): Promise<number> {
   // A client engine (it runs nothing): the API's triggers and the scheduler's ticks submit
   // runs through it, from the definitions workers registered.
   const engine = new Engine({ store, definitions: [], worker: false, captureConsole: false });
-  const maintenance = new Maintenance({
-    store,
-    duties: [
-      scheduleTicks({ engine }),
-      eventTriggers({ engine }),
-      failureNotifications({ webhooks: onFailure }),
-    ],
-  });
+  const maintenance = clusterMaintenance(store, engine, onFailure);
   const api = createServer({ store, engine, token, leader: () => maintenance.isLeader });
   try {
     await engine.start();

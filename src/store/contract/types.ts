@@ -206,6 +206,66 @@ export interface NewSchedule {
   now: number;
 }
 
+// Registered graphs (written by the engine's `describeDefinition`, read by servers and the UI)
+
+/** An event trigger as registered with its target's graph. */
+export interface RegisteredEventTrigger {
+  name: string;
+  event: string;
+  /** Fixed params, or null: the event's payload. */
+  params: unknown;
+}
+
+/** A pipeline node as registered. */
+export interface NodeDescription {
+  name: string;
+  kind: 'node' | 'map';
+  /** Nodes and params it reads. */
+  deps: string[];
+  /** For a map: the node or param it maps over. */
+  over: string | null;
+  task: string | null;
+  description: string | null;
+  labels: string[];
+  retries: number;
+  timeoutMs: number | null;
+  concurrency: number | null;
+  /** Claim priority of its steps (higher first). */
+  priority: number;
+  /** The node function's source, shown in the UI. */
+  source: string;
+}
+
+export interface PipelineGraph {
+  kind: 'pipeline';
+  description: string | null;
+  params: string[];
+  nodes: NodeDescription[];
+  defaultOutputs: string[];
+  failFast: boolean;
+  /** The params' schema converts or holds what JSON can't (transforms, dates): only the code checks them. */
+  inputNeedsCode: boolean;
+  /** Event triggers registered with it (`onEvent()`). */
+  eventTriggers?: RegisteredEventTrigger[];
+  /** Failure webhooks registered with it (`onFailure()`). */
+  failureWebhooks?: string[];
+}
+
+export interface WorkflowGraph {
+  kind: 'workflow';
+  description: string | null;
+  labels: string[];
+  retries: number;
+  timeoutMs: number | null;
+  source: string;
+  /** As a pipeline's: the input's schema needs the code to check it. */
+  inputNeedsCode: boolean;
+  /** Event triggers registered with it (`onEvent()`). */
+  eventTriggers?: RegisteredEventTrigger[];
+  /** Failure webhooks registered with it (`onFailure()`). */
+  failureWebhooks?: string[];
+}
+
 /**
  * What a worker registered about a definition it can run, so that servers and the UI can show
  * and describe it without loading user code.
