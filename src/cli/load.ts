@@ -16,6 +16,7 @@ import {
 import type { EventTrigger } from '../sdk/event-trigger.js';
 import type { FailureHook } from '../sdk/failure-hook.js';
 import type { Schedule } from '../sdk/schedule.js';
+import { sensorsOf, type Sensor } from '../sdk/sensor.js';
 import { suggestName } from '../sdk/pipeline.js';
 import { UsageError, isUsageError } from './usage-error.js';
 
@@ -29,6 +30,8 @@ export interface LoadedFile {
   triggers: EventTrigger[];
   /** The failure webhooks it exports (their targets are in `registry`). */
   failureHooks: FailureHook[];
+  /** The sensors it exports (their targets are in `registry`). */
+  sensors: Sensor[];
 }
 
 export interface LoadOptions {
@@ -69,12 +72,14 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
   let schedules: Schedule[];
   let triggers: EventTrigger[];
   let failureHooks: FailureHook[];
+  let sensors: Sensor[];
   try {
     registry = Registry.fromModule(module);
     schedules = schedulesOf(module);
     triggers = triggersOf(module);
     failureHooks = failureHooksOf(module);
-    for (const s of [...schedules, ...triggers, ...failureHooks]) {
+    sensors = sensorsOf(Object.values(module));
+    for (const s of [...schedules, ...triggers, ...failureHooks, ...sensors]) {
       if (!registry.has(s.target.name)) registry.add(s.target);
     }
   } catch (error) {
@@ -86,7 +91,7 @@ export async function loadFile(file: string, options: LoadOptions = {}): Promise
       `${file} exports no pipeline or workflow; export one, e.g. export const daily = pipeline('daily', { … })`,
     );
   }
-  return { file: displayPath(path), registry, schedules, triggers, failureHooks };
+  return { file: displayPath(path), registry, schedules, triggers, failureHooks, sensors };
 }
 
 /**

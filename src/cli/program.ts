@@ -5,10 +5,24 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { OVERLAP_POLICIES } from '../core/schedule-spec.js';
+import {
+  backfillCommand,
+  backfillsChangeCommand,
+  backfillsListCommand,
+  backfillsShowCommand,
+  type BackfillFlags,
+  type BackfillsListFlags,
+} from './commands/backfill.js';
 import { devCommand, type DevFlags } from './commands/dev.js';
 import { eventSendCommand, type EventSendFlags } from './commands/event.js';
 import { graphCommand, type GraphFlags } from './commands/graph.js';
 import { migrateCommand, type MigrateFlags } from './commands/migrate.js';
+import {
+  partitionsCommand,
+  type PartitionsFlags,
+  type SourceFlags,
+} from './commands/partitions.js';
 import { resumeCommand, type ResumeFlags } from './commands/resume.js';
 import { runCommand, type RunFlags } from './commands/run.js';
 import { runsCommand, type RunsFlags } from './commands/runs.js';
@@ -21,6 +35,7 @@ import {
   type ScheduleCreateFlags,
   type SchedulesFlags,
 } from './commands/schedules.js';
+import { sensorsListCommand, sensorsPauseCommand } from './commands/sensors.js';
 import { showCommand, type ShowFlags } from './commands/show.js';
 import { triggerCommand, type TriggerFlags } from './commands/trigger.js';
 import { WORKER_DEFAULTS, workerCommand, type WorkerFlags } from './commands/worker.js';
@@ -354,7 +369,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--max-catch-up <n>', 'with --catch-up all: the most missed ticks fired (default 100)')
     .option(
       '--overlap <policy>',
-      'while the previous run runs: allow (default), skip, cancel-previous',
+      `while the previous run runs: ${OVERLAP_POLICIES.map((p) => (p === 'allow' ? 'allow (default)' : p)).join(', ')}`,
     )
     .option('--db <url>', DB_HELP)
     .option('--server <url>', 'through a weft server’s API instead of the database')
@@ -373,6 +388,114 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(async (name: string, flags: SchedulesFlags) =>
       done(await schedulesDeleteCommand(name, flags)),
     );
+
+  /** `--db`, `--server` and `--token` (and `--json`), as every command that can use either has. */
+  const source = (command: Command, json = 'print it as JSON'): Command =>
+    command
+      .option('--db <url>', DB_HELP)
+      .option('--server <url>', 'through a weft server’s API instead of the database')
+      .option('--token <token>', 'the server’s bearer token (default: $WEFT_TOKEN)')
+      .option('--json', json);
+
+  source(
+    program
+      .command('backfill')
+      .description(
+        'run a partitioned pipeline over a range of its partitions, a few runs at a time (see docs/partitions.md)',
+      )
+      .argument('<pipeline>', 'the partitioned pipeline, as registered by a worker')
+      .option('--from <key>', 'the first partition (default: the first one)')
+      .option('--to <key>', 'the last partition, included (default: the latest one)')
+      .option('--partitions <keys>', 'or exactly these partitions, comma-separated', collectList)
+      .option('--params <json>', 'the runs’ other params, as a JSON object')
+      .option('--max-concurrent <n>', 'most runs unfinished at once (default 4)')
+      .option('-w, --wait', 'follow it until it ends; exit 0 when every run succeeded, 1 when not'),
+    'print the backfill as JSON',
+  )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Its runs are launched by weft server (the elected one) or weft dev on the same database.',
+        '',
+        'Examples:',
+        '  weft backfill daily_sales --from 2026-01-01 --to 2026-03-31 --max-concurrent 8 --wait',
+        '  weft backfill regional --partitions eu,us --server http://weft.internal:8080',
+      ].join('\n'),
+    )
+    .action(async (target: string, flags: BackfillFlags) =>
+      done(await backfillCommand(target, flags)),
+    );
+
+  const backfills = program
+    .command('backfills')
+    .description('list backfills with their progress; show, pause, resume or cancel one');
+  source(
+    backfills
+      .command('list', { isDefault: true })
+      .description('backfills, newest first (the default)')
+      .option('--status <status>', 'only running, paused, cancelled, succeeded or failed ones')
+      .option('--target <pipeline>', 'only backfills of this pipeline')
+      .option('--limit <n>', 'most backfills listed (default 50)'),
+    'print the backfills as JSON',
+  ).action(async (flags: BackfillsListFlags) => done(await backfillsListCommand(flags)));
+  source(
+    backfills
+      .command('show')
+      .description('a backfill: its progress and the status of each of its partitions')
+      .argument('<id>', 'the backfill id (see weft backfills)'),
+  ).action(async (id: string, flags: SourceFlags) => done(await backfillsShowCommand(id, flags)));
+  for (const [action, description] of [
+    ['pause', 'pause a backfill: no more of its runs start (those started go on)'],
+    ['resume', 'resume a paused backfill'],
+    ['cancel', 'cancel a backfill and its unfinished runs'],
+  ] as const) {
+    source(
+      backfills
+        .command(action)
+        .description(description)
+        .argument('<id>', 'the backfill id (see weft backfills)'),
+      'print the backfill as JSON',
+    ).action(async (id: string, flags: SourceFlags) =>
+      done(await backfillsChangeCommand(id, action, flags)),
+    );
+  }
+
+  source(
+    program
+      .command('partitions')
+      .description(
+        'the status of each partition of a partitioned pipeline: a grid, one character each',
+      )
+      .argument('<pipeline>', 'the partitioned pipeline, as registered by a worker')
+      .option('--limit <n>', 'the latest this many partitions (default 1000)'),
+  ).action(async (name: string, flags: PartitionsFlags) =>
+    done(await partitionsCommand(name, flags)),
+  );
+
+  const sensors = program
+    .command('sensors')
+    .description('list sensors with their last evaluation; pause and resume them');
+  source(
+    sensors.command('list', { isDefault: true }).description('the sensors (the default)'),
+    'print the sensors as JSON',
+  ).action(async (flags: SourceFlags) => done(await sensorsListCommand(flags)));
+  for (const [verb, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    source(
+      sensors
+        .command(verb)
+        .description(
+          paused ? 'pause a sensor: it is not evaluated until resumed' : 'resume a paused sensor',
+        )
+        .argument('<name>', 'the sensor name (see weft sensors)'),
+      'print the sensor as JSON',
+    ).action(async (name: string, flags: SourceFlags) =>
+      done(await sensorsPauseCommand(name, paused, flags)),
+    );
+  }
 
   const event = program.command('event').description('send events to workflows');
   event

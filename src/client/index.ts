@@ -10,7 +10,12 @@
  */
 import type {
   AttemptsResponse,
+  BackfillDetailResponse,
+  BackfillsQuery,
+  BackfillsResponse,
+  BackfillView,
   CancelResponse,
+  CreateBackfillRequest,
   DefinitionResponse,
   DefinitionsResponse,
   ErrorResponse,
@@ -18,6 +23,8 @@ import type {
   HealthResponse,
   LogsResponse,
   OutputResponse,
+  PartitionsQuery,
+  PartitionsResponse,
   RerunResponse,
   RunDetailResponse,
   RunsQuery,
@@ -27,6 +34,8 @@ import type {
   SchedulesResponse,
   SendEventRequest,
   SendEventResponse,
+  SensorsResponse,
+  SensorView,
   StreamMessage,
   TriggerRequest,
   TriggerResponse,
@@ -173,6 +182,28 @@ export function createClient(options: ClientOptions) {
       request<ScheduleResponse>('POST', `/api/schedules/${enc(name)}/resume`, {}),
     deleteSchedule: (name: string) =>
       request<{ deleted: boolean }>('DELETE', `/api/schedules/${enc(name)}`),
+    /** The status of each partition of a partitioned pipeline (the latest `limit`, default 1000). */
+    partitions: (name: string, query: PartitionsQuery = {}) =>
+      request<PartitionsResponse>('GET', `/api/definitions/${enc(name)}/partitions`, {
+        query: { ...query },
+      }),
+    backfills: (query: BackfillsQuery = {}) =>
+      request<BackfillsResponse>('GET', '/api/backfills', { query: { ...query } }),
+    backfill: (id: string) => request<BackfillDetailResponse>('GET', `/api/backfills/${enc(id)}`),
+    /** Starts a backfill; its runs start at the cluster's next maintenance pass. */
+    createBackfill: (body: CreateBackfillRequest) =>
+      request<BackfillView>('POST', '/api/backfills', { body }),
+    pauseBackfill: (id: string) =>
+      request<BackfillView>('POST', `/api/backfills/${enc(id)}/pause`, {}),
+    resumeBackfill: (id: string) =>
+      request<BackfillView>('POST', `/api/backfills/${enc(id)}/resume`, {}),
+    cancelBackfill: (id: string) =>
+      request<BackfillView>('POST', `/api/backfills/${enc(id)}/cancel`, {}),
+    sensors: () => request<SensorsResponse>('GET', '/api/sensors'),
+    pauseSensor: (name: string) =>
+      request<SensorView>('POST', `/api/sensors/${enc(name)}/pause`, {}),
+    resumeSensor: (name: string) =>
+      request<SensorView>('POST', `/api/sensors/${enc(name)}/resume`, {}),
 
     /**
      * Follows `GET /api/stream` (one run's changes with `run`, else every run's transitions),

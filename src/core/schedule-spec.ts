@@ -13,10 +13,10 @@ import { checkScheduleSpec } from './schedule-time.js';
 export type CatchUp = 'none' | 'latest' | 'all';
 
 /** What a tick does while the schedule's previous run has not finished. */
-export type Overlap = 'allow' | 'skip' | 'cancel-previous';
+export type Overlap = 'allow' | 'skip' | 'queue' | 'cancel-previous';
 
 export const CATCH_UP_POLICIES: readonly CatchUp[] = ['none', 'latest', 'all'];
-export const OVERLAP_POLICIES: readonly Overlap[] = ['allow', 'skip', 'cancel-previous'];
+export const OVERLAP_POLICIES: readonly Overlap[] = ['allow', 'skip', 'queue', 'cancel-previous'];
 
 export interface ScheduleSpec {
   /** A cron expression (5 fields, or 6 with seconds first); or null with `everyMs`. */
@@ -67,7 +67,8 @@ export interface ScheduleSpecOptions {
   maxCatchUp?: number;
   /**
    * A tick while the schedule's previous run is unfinished: `allow` (default) starts another,
-   * `skip` starts none, `cancel-previous` cancels the previous run and starts the new one.
+   * `skip` starts none, `queue` creates it held until the previous runs finish (one at a
+   * time, in tick order), `cancel-previous` cancels the previous run and starts the new one.
    */
   overlap?: Overlap;
 }

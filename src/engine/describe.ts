@@ -44,6 +44,7 @@ export function describeDefinition(definition: Definition, now: number): Definit
     timeoutMs: definition.policy.timeoutMs,
     source: layoutSource(definition.fn.toString()),
     inputNeedsCode: needsCode(definition.input),
+    ...(definition.maxActiveRuns === undefined ? {} : { maxActiveRuns: definition.maxActiveRuns }),
   };
   return {
     name: definition.name,
@@ -81,6 +82,9 @@ function pipelineGraph(spec: PipelineSpec): PipelineGraph {
     defaultOutputs: spec.defaultOutputs,
     failFast: spec.failFast,
     inputNeedsCode: needsCode(spec.params),
+    // Set only when declared, so the graph (and its hash) of other pipelines stays as it was.
+    ...(spec.partitions === undefined ? {} : { partitions: spec.partitions }),
+    ...(spec.maxActiveRuns === undefined ? {} : { maxActiveRuns: spec.maxActiveRuns }),
   };
 }
 

@@ -46,12 +46,15 @@ import { Registry, type Definition } from './registry.js';
 import type { EventTrigger } from '../sdk/event-trigger.js';
 import type { FailureHook } from '../sdk/failure-hook.js';
 import type { Schedule } from '../sdk/schedule.js';
+import { sensorsOf, type Sensor } from '../sdk/sensor.js';
 import { RunContext } from './run-context.js';
 import { runPipelineStep, type ActiveStep } from './step-runner.js';
 import { isWorkerDead, thisHost } from './worker-identity.js';
 import { runWorkflowStep } from './workflow-runner.js';
 import { planPipelineRun, planWorkflowRun } from './run-plan.js';
-import { planRegistered, planRerun, workflowSteps } from './trigger.js';
+import { checkRegisteredInput, planRegistered, planRerun, workflowSteps } from './trigger.js';
+import { gatesOf, type RunGates } from './gates.js';
+import { validateInput } from '../sdk/params.js';
 import { GroupCommit } from './group-commit.js';
 import { describeDefinition, describeDefinitions } from './describe.js';
 
@@ -100,6 +103,11 @@ export interface EngineOptions {
   triggers?: Iterable<EventTrigger>;
   /** Failure webhooks this worker registers (`onFailure()`); their targets join too. */
   failureHooks?: Iterable<FailureHook>;
+  /**
+   * Sensors this worker registers (`sensor()`); their targets join the definitions. They are
+   * evaluated where their code is: see `engine/sensors.ts`.
+   */
+  sensors?: Iterable<Sensor>;
 }
 
 export interface SubmitOptions {
@@ -111,6 +119,11 @@ export interface SubmitOptions {
   tags?: string[];
   priority?: number;
   parentRunId?: string;
+  /**
+   * At most one unfinished run with this run's trigger runs at a time; the others wait held
+   * (a schedule's overlap `queue`).
+   */
+  serial?: boolean;
 }
 
 /** How often the log lines of running steps are written out (see `#runLogFlush`). */
@@ -133,6 +146,7 @@ export class Engine {
   #schedules: Schedule[];
   #triggers: EventTrigger[];
   #failureHooks: FailureHook[];
+  #sensors: Sensor[];
   /** When this worker first registered. */
   #startedAt: number | null = null;
   readonly #workerEnabled: boolean;
@@ -182,7 +196,13 @@ export class Engine {
     this.#schedules = [...(options.schedules ?? [])];
     this.#triggers = [...(options.triggers ?? [])];
     this.#failureHooks = [...(options.failureHooks ?? [])];
-    for (const s of [...this.#schedules, ...this.#triggers, ...this.#failureHooks]) {
+    this.#sensors = sensorsOf(options.sensors ?? []);
+    for (const s of [
+      ...this.#schedules,
+      ...this.#triggers,
+      ...this.#failureHooks,
+      ...this.#sensors,
+    ]) {
       if (!this.registry.has(s.target.name)) this.registry.add(s.target);
     }
     this.workerId = options.workerId ?? newId('wkr');
@@ -216,6 +236,11 @@ export class Engine {
 
   get state(): EngineState {
     return this.#state;
+  }
+
+  /** The sensors this engine registers (and whose code it has), as of the last reload. */
+  get sensors(): readonly Sensor[] {
+    return this.#sensors;
   }
 
   /** Steps running in this process right now. */
@@ -366,8 +391,9 @@ export class Engine {
       definition.kind === 'workflow'
         ? planWorkflowRun(definition, options, priority)
         : planPipelineRun(definition, options, priority);
+    const gates = gatesOf(definition, planned.input, this.clock.now());
     const input = encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params');
-    return this.#create(definition.kind, definition.name, input, planned.steps, options);
+    return this.#create(definition.kind, definition.name, input, planned.steps, options, gates);
   }
 
   /**
@@ -397,8 +423,36 @@ export class Engine {
       ...(options.outputs ? { outputs: options.outputs } : {}),
       priority: options.priority ?? 0,
     });
+    const gates = gatesOf(record, planned.input, this.clock.now());
     const input = encode(planned.input, record.kind === 'workflow' ? 'input' : 'params');
-    return this.#create(record.kind, record.name, input, planned.steps, options);
+    return this.#create(record.kind, record.name, input, planned.steps, options, gates);
+  }
+
+  /**
+   * Checks params (a workflow's input) for a definition, as a submit would, without submitting:
+   * with its code when this engine has it, else against the registered JSON Schema. An
+   * InputError naming each field (or a partition that does not exist).
+   */
+  async checkInput(record: DefinitionRecord, params: unknown): Promise<void> {
+    let input = params;
+    if (this.registry.has(record.name)) {
+      const definition = this.registry.get(record.name);
+      const schema = definition.kind === 'pipeline' ? definition.spec.params : definition.input;
+      const what = definition.kind === 'workflow' ? 'input' : 'params';
+      input = validateInput(
+        `${definition.kind} ${definition.name}: invalid ${what}`,
+        schema,
+        params,
+      );
+    } else {
+      checkRegisteredInput(record, params);
+    }
+    gatesOf(record, input, this.clock.now());
+  }
+
+  /** The definition as registered: this engine's own code when it has it, else the store's. */
+  async registeredDefinition(name: string): Promise<DefinitionRecord> {
+    return this.#registered(name);
   }
 
   /**
@@ -443,14 +497,24 @@ export class Engine {
         original.input,
         workflowSteps(definition, original.priority),
         options,
+        { partition: null, maxActive: gatesOf(definition, null, 0).maxActive },
       );
       return { run, nodes: [WORKFLOW_STEP_KEY] };
     }
     const plan = await planRerun(this.store, definition, original, nodes);
-    const { run } = await this.#create('pipeline', definition.name, plan.input, plan.steps, {
-      ...options,
-      ...(original.outputs.length ? { outputs: original.outputs } : {}),
-    });
+    // The same partition as the original (checked when it was submitted).
+    const gates = {
+      partition: original.partition,
+      maxActive: gatesOf(definition, null, 0).maxActive,
+    };
+    const { run } = await this.#create(
+      'pipeline',
+      definition.name,
+      plan.input,
+      plan.steps,
+      { ...options, ...(original.outputs.length ? { outputs: original.outputs } : {}) },
+      gates,
+    );
     return { run, nodes: plan.nodes };
   }
 
@@ -475,6 +539,7 @@ export class Engine {
     input: Encoded,
     steps: NewStep[],
     options: SubmitOptions,
+    gates: RunGates,
   ): Promise<{ run: RunRecord; created: boolean }> {
     const priority = options.priority ?? 0;
     const now = this.clock.now();
@@ -496,6 +561,9 @@ export class Engine {
           tags: options.tags ?? [],
           priority,
           createdAt: now,
+          partition: gates.partition,
+          maxActive: gates.maxActive,
+          serial: options.serial ?? false,
         },
         steps,
         free > 0
@@ -530,7 +598,7 @@ export class Engine {
     const queued = steps.filter(
       (p) => p.override === undefined && p.dependsOn.every((d) => preset.has(d)),
     ).length;
-    if (!created || claimed.length < queued) this.#wake();
+    if ((!created || claimed.length < queued) && !run.held) this.#wake();
     return { run, created };
   }
 
@@ -544,22 +612,25 @@ export class Engine {
     schedules: Iterable<Schedule> = this.#schedules,
     triggers: Iterable<EventTrigger> = this.#triggers,
     failureHooks: Iterable<FailureHook> = this.#failureHooks,
+    sensors: Iterable<Sensor> = this.#sensors,
   ): Promise<void> {
     const list = [...schedules];
     const onEvents = [...triggers];
     const hooks = [...failureHooks];
-    const targets = [...list, ...onEvents, ...hooks].map((s) => s.target);
+    const sensing = sensorsOf(sensors);
+    const targets = [...list, ...onEvents, ...hooks, ...sensing].map((s) => s.target);
     this.registry.replace([...definitions, ...targets].filter(unique()));
     this.#schedules = list;
     this.#triggers = onEvents;
     this.#failureHooks = hooks;
+    this.#sensors = sensing;
     if (!this.#workerEnabled || this.#state !== 'running') return;
     await this.#registerWorker();
     await this.#registerDefinitions();
     this.#wake();
   }
 
-  /** Registers the definitions this worker runs, and its schedules. */
+  /** Registers the definitions this worker runs, its schedules and its sensors. */
   async #registerDefinitions(): Promise<void> {
     const now = this.clock.now();
     // A definition's event triggers and failure webhooks are registered with its graph
@@ -584,6 +655,16 @@ export class Engine {
           target: s.target.name,
           spec: s.spec,
           source: 'code' as const,
+          now,
+        })),
+      );
+    }
+    if (this.#sensors.length) {
+      await this.store.upsertSensors(
+        this.#sensors.map((s) => ({
+          name: s.name,
+          target: s.target.name,
+          intervalMs: s.intervalMs,
           now,
         })),
       );
@@ -1051,6 +1132,13 @@ export class Engine {
     }
   }
 
+  /** Whether the run's definition (as this engine has its code) caps its active runs. */
+  #gated(runId: string): boolean {
+    const name = this.#runsSeen.get(runId);
+    if (name === undefined || !this.registry.has(name)) return false;
+    return gatesOf(this.registry.get(name), null, 0).maxActive !== null;
+  }
+
   /** @internal A workflow this worker parks waits on `childRunId`. */
   awaitChild(childRunId: string): void {
     this.#awaitedChildren.add(childRunId);
@@ -1063,7 +1151,9 @@ export class Engine {
     }
     // A child run finishing wakes its parked parent: look for it if this worker parked it.
     const wokeParent = isTerminalRun(result.runStatus) && this.#awaitedChildren.delete(runId);
-    if (result.queuedMore || wokeParent) this.#wake();
+    // A run of a definition with max active runs finishing may have let a held run in.
+    const admitted = isTerminalRun(result.runStatus) && this.#gated(runId);
+    if (result.queuedMore || wokeParent || admitted) this.#wake();
     if (result.applied && (result.queuedMore || isTerminalRun(result.runStatus))) this.#tellPeers();
     if (isTerminalRun(result.runStatus)) {
       this.#runSettled(runId, result.runStatus, this.#runsSeen.get(runId) ?? '');

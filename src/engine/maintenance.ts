@@ -56,6 +56,16 @@ export interface MaintenanceOptions {
   staleAfterMs?: number;
   /** Duties run after the built-in ones (the scheduler's tick). */
   duties?: readonly MaintenanceDuty[];
+  /**
+   * The leadership competed for. Default `weft:maintenance`; another name makes a loop of its
+   * own (the workers' `weft:sensors`), led apart from the servers'.
+   */
+  leadership?: string;
+  /**
+   * Run the built-in duties (expired leases, dead workers) before `duties`. Default true;
+   * false for a loop of other duties only.
+   */
+  housekeeping?: boolean;
   /** Where failures are reported. Default `process.emitWarning`. */
   warn?: (message: string, error: unknown) => void;
 }
@@ -99,6 +109,9 @@ export class Maintenance {
   readonly intervalMs: number;
   readonly staleAfterMs: number;
   readonly duties: readonly MaintenanceDuty[];
+  readonly leadershipName: string;
+  /** The leadership as warnings name it. */
+  readonly #label: string;
 
   #state: MaintenanceState = 'created';
   #leadership: Leadership | null = null;
@@ -123,9 +136,13 @@ export class Maintenance {
         throw new ConfigError('invalid_option', `${name} must be a number > 0, got ${value}`);
       }
     }
+    this.leadershipName = options.leadership ?? MAINTENANCE_LEADERSHIP;
+    this.#label =
+      this.leadershipName === MAINTENANCE_LEADERSHIP ? 'maintenance' : this.leadershipName;
     this.duties = [
-      requeueExpiredLeases,
-      removeDeadWorkers(this.staleAfterMs),
+      ...(options.housekeeping === false
+        ? []
+        : [requeueExpiredLeases, removeDeadWorkers(this.staleAfterMs)]),
       ...(options.duties ?? []),
     ];
     this.#warn = options.warn ?? defaultWarn;
@@ -173,7 +190,7 @@ export class Maintenance {
     this.#leadership = null;
     if (held) {
       await held.release().catch((error: unknown) => {
-        this.#report('release', 'could not release the maintenance leadership', error);
+        this.#report('release', `could not release the ${this.#label} leadership`, error);
       });
     }
     this.#transition('stopped');
@@ -213,10 +230,10 @@ export class Maintenance {
     if (!this.#leadership) {
       let won: Leadership | null;
       try {
-        won = await this.store.lead(MAINTENANCE_LEADERSHIP, this.holderId);
+        won = await this.store.lead(this.leadershipName, this.holderId);
         this.#reported.delete('lead');
       } catch (error) {
-        this.#report('lead', 'could not take the maintenance leadership (retrying)', error);
+        this.#report('lead', `could not take the ${this.#label} leadership (retrying)`, error);
         return;
       }
       if (!won) return;
@@ -233,7 +250,7 @@ export class Maintenance {
           if (this.#leadership !== won) return; // given up: stopping
           this.#follow();
           this.#warn(
-            'lost the maintenance leadership (its database connection ended); trying to lead again',
+            `lost the ${this.#label} leadership (its database connection ended); trying to lead again`,
             won.lost.reason,
           );
         },

@@ -5,6 +5,7 @@
  */
 import { decode } from '../core/codec.js';
 import { WeftError } from '../core/errors.js';
+import { partitionOf, type Partition } from '../core/partitions.js';
 import { collectFanOut, expandFanOut, type FanOut } from '../sdk/fanout.js';
 import { upstreamOf, type NodeSpec, type PipelineSpec } from '../sdk/pipeline.js';
 import type { Store } from '../store/contract/store.js';
@@ -23,6 +24,8 @@ export class RunContext {
   readonly runId: string;
   readonly spec: PipelineSpec;
   readonly params: Record<string, unknown>;
+  /** The partition the run computes (a partitioned pipeline's), for its task contexts. */
+  readonly partition: Partition | null;
   readonly #store: Store;
   readonly #values = new Map<string, unknown>();
   readonly #fanouts = new Map<string, FanOut>();
@@ -32,6 +35,7 @@ export class RunContext {
     this.runId = run.id;
     this.spec = spec;
     this.params = decode<Record<string, unknown>>(run.input) ?? {};
+    this.partition = partitionOf(spec.partitions, this.params);
   }
 
   /** Steps of the run as first seen by this process (plan membership, earlier attempts). */

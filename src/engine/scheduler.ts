@@ -10,10 +10,11 @@
  * between firing and moving the cursor, and the next leader fires it again — starts no second
  * run. A tick never produces two runs, whatever crashes.
  */
+import { partitionAt } from '../core/partitions.js';
 import { dueTicks } from '../core/schedule-time.js';
 import { isTerminalRun, type RunStatus } from '../core/states.js';
 import type { Store } from '../store/contract/store.js';
-import type { RunRecord, ScheduleRecord } from '../store/contract/types.js';
+import type { PipelineGraph, RunRecord, ScheduleRecord } from '../store/contract/types.js';
 import type { Engine } from './engine.js';
 import type { MaintenanceDuty } from './maintenance.js';
 
@@ -36,7 +37,7 @@ export interface SchedulerOptions {
 
 export type TickEvent =
   | { kind: 'fired'; schedule: string; tick: number; run: RunRecord; created: boolean }
-  | { kind: 'skipped'; schedule: string; tick: number; why: 'overlap' }
+  | { kind: 'skipped'; schedule: string; tick: number; why: 'overlap' | 'no-partition' }
   | { kind: 'missed'; schedule: string; count: number };
 
 /** The idempotency key of a tick's run. */
@@ -105,7 +106,12 @@ async function fire(
   now: number,
 ): Promise<void> {
   const { spec } = schedule;
-  if (spec.overlap !== 'allow') {
+  const params = await paramsOfTick(options.engine, schedule, tick);
+  if (params === null) {
+    options.onTick?.({ kind: 'skipped', schedule: schedule.name, tick, why: 'no-partition' });
+    return;
+  }
+  if (spec.overlap === 'skip' || spec.overlap === 'cancel-previous') {
     const previous = await unfinishedRuns(store, schedule);
     if (previous.length && spec.overlap === 'skip') {
       options.onTick?.({ kind: 'skipped', schedule: schedule.name, tick, why: 'overlap' });
@@ -116,11 +122,34 @@ async function fire(
     }
   }
   const { run, created } = await options.engine.submitByName(schedule.target, {
-    params: spec.params,
+    params,
     trigger: scheduleTrigger(schedule.name),
     idempotencyKey: tickKey(schedule.name, tick),
+    // `queue`: held by the store while a run of this schedule is unfinished.
+    serial: spec.overlap === 'queue',
   });
   options.onTick?.({ kind: 'fired', schedule: schedule.name, tick, run, created });
+}
+
+/**
+ * The params of a tick's run: the schedule's, and for a partitioned pipeline whose params leave
+ * the partition param out, the latest partition complete at the tick (a daily schedule firing
+ * just after midnight computes the day that ended). Null when no partition is complete yet.
+ */
+async function paramsOfTick(
+  engine: Engine,
+  schedule: ScheduleRecord,
+  tick: number,
+): Promise<unknown> {
+  const params = schedule.spec.params;
+  const record = await engine.registeredDefinition(schedule.target);
+  const graph = record.graph as Partial<PipelineGraph>;
+  const spec = record.kind === 'pipeline' ? graph.partitions : undefined;
+  if (!spec || spec.kind !== 'time') return params;
+  const given = (params ?? {}) as Record<string, unknown>;
+  if (given[spec.param] !== undefined) return params;
+  const key = partitionAt(spec, tick);
+  return key === null ? null : { ...given, [spec.param]: key };
 }
 
 /** The schedule's runs that have not finished (the newest 50 of each unfinished status). */

@@ -15,6 +15,7 @@ import type { LogLevel } from '../core/log.js';
 import { retryDelay } from '../core/policy.js';
 import { AttemptContext, formatLogData, type TaskContext } from '../sdk/context.js';
 import { itemKey } from '../sdk/fanout.js';
+import type { Partition } from '../core/partitions.js';
 import type { NodeSpec } from '../sdk/pipeline.js';
 import { concurrencySlot } from '../sdk/slots.js';
 import type {
@@ -152,6 +153,7 @@ export async function runPipelineStep(
         item,
         active.controller.signal,
         active.logs,
+        context.partition,
       );
       output = isThenable(r) ? await r : r;
     }
@@ -268,6 +270,7 @@ async function runAhead(
           undefined,
           controller.signal,
           logs,
+          context.partition,
         );
       } catch (error) {
         outcome = Promise.reject(error);
@@ -335,6 +338,7 @@ function startAttempt(
   item: unknown,
   signal: AbortSignal,
   logs: NewLog[],
+  partition: Partition | null,
 ): unknown {
   const sink = (level: LogLevel, message: string) => {
     const at = engine.clock.now();
@@ -342,8 +346,13 @@ function startAttempt(
     engine.emit({ type: 'log', runId, step: key, level, message, at });
   };
   const ctx = (s: AbortSignal): TaskContext =>
-    new AttemptContext(s, attempt, runId, key, (level, message, data) =>
-      sink(level, formatLogData(message, data)),
+    new AttemptContext(
+      s,
+      attempt,
+      runId,
+      key,
+      (level, message, data) => sink(level, formatLogData(message, data)),
+      partition,
     );
   return withLogSink(sink, () =>
     runAttempt(

@@ -1,7 +1,8 @@
 /** What user code receives while it runs: its abort signal, attempt number and a logger. */
 
 import type { LogLevel } from '../core/log.js';
-export type { LogLevel };
+import type { Partition } from '../core/partitions.js';
+export type { LogLevel, Partition };
 
 export interface Logger {
   debug(message: string, data?: unknown): void;
@@ -21,6 +22,11 @@ export interface TaskContext {
   readonly step: string | null;
   /** Log lines are stored with the step and shown by `weft show` and the UI. */
   readonly log: Logger;
+  /**
+   * The partition the run computes, for a partitioned pipeline: its key (the partition param's
+   * value) and, for time partitions, its window in ms (`[start, end)`). Null otherwise.
+   */
+  readonly partition: Partition | null;
 }
 
 export type LogSink = (level: LogLevel, message: string, data?: unknown) => void;
@@ -58,7 +64,14 @@ const neverAborted = new AbortController().signal;
 
 /** The context of a task called as a plain function, outside any run. */
 export function plainContext(): TaskContext {
-  return { signal: neverAborted, attempt: 1, runId: null, step: null, log: consoleLogger };
+  return {
+    signal: neverAborted,
+    attempt: 1,
+    runId: null,
+    step: null,
+    log: consoleLogger,
+    partition: null,
+  };
 }
 
 /**
@@ -70,15 +83,24 @@ export class AttemptContext implements TaskContext {
   readonly attempt: number;
   readonly runId: string | null;
   readonly step: string | null;
+  readonly partition: Partition | null;
   readonly #sink: LogSink;
   #log: Logger | null = null;
 
-  constructor(signal: AbortSignal, attempt: number, runId: string, step: string, sink: LogSink) {
+  constructor(
+    signal: AbortSignal,
+    attempt: number,
+    runId: string,
+    step: string,
+    sink: LogSink,
+    partition: Partition | null = null,
+  ) {
     this.signal = signal;
     this.attempt = attempt;
     this.runId = runId;
     this.step = step;
     this.#sink = sink;
+    this.partition = partition;
   }
 
   get log(): Logger {

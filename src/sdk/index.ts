@@ -23,3 +23,20 @@ export {
 export type { WiringCheck, WiringError, OutputsOf } from './pipeline-types.js';
 export { runLocal, type RunEvent } from './local-run.js';
 export type { TaskContext, Logger, LogLevel } from './context.js';
+export {
+  sensor,
+  isSensor,
+  type Sensor,
+  type SensorOptions,
+  type SensorContext,
+  type SensorResult,
+  type SensorRunRequest,
+} from './sensor.js';
+export {
+  partitions,
+  type PartitionsOn,
+  type TimePartitionOptions,
+  type Partition,
+  type PartitionsSpec,
+  type Granularity,
+} from './partitions.js';

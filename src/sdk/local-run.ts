@@ -21,6 +21,7 @@ import type { StepStatus } from '../core/states.js';
 import { AttemptContext, formatLogData, type LogLevel } from './context.js';
 import { collectFanOut, expandFanOut, inputOf, itemKey } from './fanout.js';
 import { validateInput } from './params.js';
+import { localPartition } from './partitions.js';
 import {
   setLocalRunner,
   upstreamOf,
@@ -71,6 +72,7 @@ export async function runLocal(
     spec.params,
     rawParams,
   ) as Record<string, unknown>;
+  const partition = localPartition(spec.partitions, params);
   const overrides = options.overrides ?? {};
   const plan = planRun(spec, options.outputs, Object.keys(overrides));
   const clock: Clock = options.clock ?? systemClock;
@@ -222,6 +224,7 @@ export async function runLocal(
           onEvent({ type: 'log', step: unit.key, level, message: text, at: clock.now() });
         else console.log(`[${unit.key}] ${text}`);
       },
+      partition,
     );
     return node.kind === 'node' ? node.fn(unit.input, ctx) : node.item!(unit.item, unit.input, ctx);
   };

@@ -6,8 +6,10 @@
  */
 import type { z } from 'zod';
 import { DefinitionError } from '../core/errors.js';
+import { checkPartitionsSpec, firstPartitionKey, type PartitionsSpec } from '../core/partitions.js';
 import type { Policy } from '../core/policy.js';
 import type { TaskContext } from './context.js';
+import { checkMaxActiveRuns } from './partitions.js';
 import { checkName } from './task.js';
 
 /** One input of a node: the property `as` of its dependency object comes from node/param `from`. */
@@ -51,6 +53,10 @@ export interface PipelineSpec {
   dependents: Map<string, string[]>;
   failFast: boolean;
   description: string | undefined;
+  /** The partitions its runs compute (`params[partitions.param]` is a run's key), if any. */
+  partitions?: PartitionsSpec;
+  /** Most runs active at once, if limited. */
+  maxActiveRuns?: number;
 }
 
 /** Upstream names of a node: its inputs plus, for a map, the list it maps over. */
@@ -65,6 +71,8 @@ export interface SpecOptions {
   params?: z.ZodType;
   failFast?: boolean;
   description?: string;
+  partitions?: PartitionsSpec;
+  maxActiveRuns?: number;
 }
 
 export function paramNamesOf(pipelineName: string, schema: z.ZodType | undefined): string[] {
@@ -170,6 +178,7 @@ export function finishSpec(
     for (const up of upstreamOf(spec)) dependents.get(up)?.push(spec.name);
   }
   const order = topologicalOrder(name, nodes);
+  const maxActiveRuns = checkMaxActiveRuns(`pipeline ${name}`, options.maxActiveRuns);
   return {
     name,
     params: options.params ?? null,
@@ -180,7 +189,55 @@ export function finishSpec(
     defaultOutputs: defaultOutputs ?? order,
     failFast: options.failFast ?? false,
     description: options.description,
+    ...(options.partitions === undefined
+      ? {}
+      : { partitions: checkPartitions(name, options.partitions, options.params, paramNames) }),
+    ...(maxActiveRuns === undefined ? {} : { maxActiveRuns }),
   };
+}
+
+/**
+ * The partitions option, checked: a valid spec (a ConfigError otherwise), whose param is one of
+ * the pipeline's and whose schema takes the keys (a DefinitionError otherwise). Only the first
+ * key of a time spec is tried against the schema: they all share its format.
+ */
+function checkPartitions(
+  name: string,
+  spec: unknown,
+  schema: z.ZodType | undefined,
+  paramNames: string[],
+): PartitionsSpec {
+  checkPartitionsSpec(spec, `pipeline ${name}: partitions`);
+  const param = spec.param;
+  if (!paramNames.includes(param)) {
+    throw new DefinitionError(
+      'invalid_partitions',
+      name,
+      [param],
+      paramNames.length === 0
+        ? `pipeline ${name}: the partition param "${param}" is not declared; add it to the params: params: z.object({ ${param}: z.string() })`
+        : `pipeline ${name}: the partition param "${param}" is no param of this pipeline${suggestName(param, paramNames)}; its params: ${paramNames.join(', ')}`,
+    );
+  }
+  const field = (schema as unknown as { shape: Record<string, z.ZodType> }).shape[param]!;
+  const samples = spec.kind === 'static' ? spec.keys : [firstPartitionKey(spec)];
+  for (const key of samples) {
+    let result: ReturnType<z.ZodType['safeParse']>;
+    try {
+      result = field.safeParse(key);
+    } catch {
+      return spec; // An async refinement: only a run can check it.
+    }
+    if (!result.success) {
+      throw new DefinitionError(
+        'invalid_partitions',
+        name,
+        [param],
+        `pipeline ${name}: the partition param "${param}" does not accept the partition key "${key}" (${result.error.issues[0]?.message ?? 'invalid'}); declare it as a string: ${param}: z.string()`,
+      );
+    }
+  }
+  return spec;
 }
 
 function topologicalOrder(name: string, nodes: Map<string, NodeSpec>): string[] {

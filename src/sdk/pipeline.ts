@@ -20,6 +20,7 @@ import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { ConfigError, DefinitionError } from '../core/errors.js';
 import { resolvePolicy, type PolicyOptions } from '../core/policy.js';
+import type { PartitionsSpec } from '../core/partitions.js';
 import type { TaskContext } from './context.js';
 import { readDestructuredDeps } from './deps-parser.js';
 import {
@@ -238,7 +239,21 @@ interface PipelineOptions<S extends z.ZodType> {
   /** Stop everything at the first failure. Default false: independent branches keep running. */
   failFast?: boolean;
   description?: string;
+  /**
+   * The partitions its runs compute, one per run, named by a string param:
+   * `partitions.daily({ param: 'day', start: '2026-01-01' })`, `partitions.static([…], { param })`.
+   */
+  partitions?: PartitionsSpec & { readonly param: ParamName<S> };
+  /** Most runs active at once; more wait, held, until one finishes. Default: no limit. */
+  maxActiveRuns?: number;
 }
+
+/** The name of a param of the schema `S` (any string without a schema: checked at load). */
+type ParamName<S> = [S] extends [never]
+  ? string
+  : S extends z.ZodType
+    ? keyof z.input<S> & string
+    : string;
 
 /** The params of a pipeline without a params schema: nothing to pass. */
 export type NoParams = object;

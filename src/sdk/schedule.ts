@@ -15,6 +15,7 @@
  * schedule through the API or the CLI outlasts the next registration.
  */
 import { ConfigError } from '../core/errors.js';
+import { firstPartitionKey } from '../core/partitions.js';
 import {
   scheduleSpec,
   type ScheduleSpec,
@@ -31,8 +32,13 @@ const SCHEDULE = Symbol.for('weft.schedule');
 
 export type { TimeLike };
 
+/**
+ * A schedule's params: a workflow's input, or a pipeline's params. Those of a pipeline are
+ * partial, for a partitioned one leaves its partition param out (each tick computes the
+ * partition that just ended); what is missing is caught when the file loads.
+ */
 type InputOfTarget<T> =
-  T extends Workflow<infer I, unknown> ? I : T extends AnyPipeline ? ParamsOf<T> : never;
+  T extends Workflow<infer I, unknown> ? I : T extends AnyPipeline ? Partial<ParamsOf<T>> : never;
 
 export interface ScheduleOptions<P> extends Omit<ScheduleSpecOptions, 'params'> {
   /** Names the schedule (unique). Default `<target> <cron>` or `<target> every <interval>`. */
@@ -70,6 +76,14 @@ export function schedule<T extends AnyPipeline | AnyWorkflow>(
   // The params are checked now, when the file loads, rather than at the first tick.
   const of: AnyPipeline | AnyWorkflow = target;
   const schema: z.ZodType | null = of.kind === 'pipeline' ? of.spec.params : of.input;
-  validateInput(`schedule ${JSON.stringify(name)}: invalid params`, schema, spec.params);
+  // A time-partitioned pipeline's partition param, left out, is each tick's latest partition
+  // (static partitions have no latest one: their param must be given).
+  const partitioned = of.kind === 'pipeline' ? of.spec.partitions : undefined;
+  const params =
+    partitioned?.kind === 'time' &&
+    (spec.params as Record<string, unknown>)[partitioned.param] === undefined
+      ? { [partitioned.param]: firstPartitionKey(partitioned), ...(spec.params as object) }
+      : spec.params;
+  validateInput(`schedule ${JSON.stringify(name)}: invalid params`, schema, params);
   return brand({ kind: 'schedule' as const, name, target, spec }, SCHEDULE);
 }

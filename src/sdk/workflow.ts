@@ -25,6 +25,7 @@ import type { Duration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { resolvePolicy, type Policy, type PolicyOptions } from '../core/policy.js';
 import type { Logger, TaskContext } from './context.js';
+import { checkMaxActiveRuns } from './partitions.js';
 import type { AnyPipeline, Pipeline } from './pipeline.js';
 import { checkName } from './task.js';
 
@@ -112,6 +113,8 @@ export interface WorkflowOptions<S extends z.ZodType> {
   /** Labels a worker must all have to run this workflow (see the task option). */
   labels?: readonly string[];
   description?: string;
+  /** Most runs active at once; more wait, held, until one finishes. Default: no limit. */
+  maxActiveRuns?: number;
 }
 
 export type WorkflowFn<I, R> = (ctx: WorkflowContext, input: I) => Promise<R>;
@@ -125,6 +128,8 @@ export interface Workflow<I, R> {
   readonly fn: WorkflowFn<unknown, unknown>;
   readonly policy: Policy;
   readonly description: string | undefined;
+  /** Most runs active at once, if limited. */
+  readonly maxActiveRuns?: number;
   /** Phantom: input and result types. */
   readonly __types?: { input: I; result: R };
 }
@@ -152,6 +157,7 @@ export function workflow<R, S extends z.ZodType = never>(
     timeout: options.timeout,
     labels: options.labels,
   });
+  const maxActiveRuns = checkMaxActiveRuns(`workflow ${name}`, options.maxActiveRuns);
   return {
     kind: 'workflow',
     name,
@@ -159,6 +165,7 @@ export function workflow<R, S extends z.ZodType = never>(
     fn: fn as WorkflowFn<unknown, unknown>,
     policy,
     description: options.description,
+    ...(maxActiveRuns === undefined ? {} : { maxActiveRuns }),
     [WORKFLOW]: true,
   } as Workflow<InputIn<S>, R>;
 }

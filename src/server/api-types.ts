@@ -5,16 +5,23 @@
  */
 import type { SerializedError } from '../core/errors.js';
 import type { LogLevel } from '../core/log.js';
+import type { Overlap } from '../core/schedule-spec.js';
 import type { RunStatus, StepStatus } from '../core/states.js';
 import type {
   AttemptRecord,
+  BackfillRecord,
+  BackfillStatus,
   DefinitionRecord,
   LogRecord,
   NodeDescription,
+  PartitionState,
+  PartitionStatus,
+  PartitionsSpec,
   PipelineGraph,
   RunKind,
   RunRecord,
   ScheduleRecord,
+  SensorRecord,
   StepKind,
   StepRecord,
   WaitInfo,
@@ -22,6 +29,7 @@ import type {
 } from '../store/contract/types.js';
 
 export type { RunStatus, StepStatus, RunKind, StepKind, WaitInfo, SerializedError, LogLevel };
+export type { Overlap, PartitionsSpec, PartitionState, PartitionStatus, BackfillStatus };
 
 /** A run; `input` is decoded (plain JSON unless `?values=tagged`). */
 export interface RunView extends Omit<RunRecord, 'input'> {
@@ -234,7 +242,75 @@ export interface CreateScheduleRequest {
   jitter?: string | number;
   catchUp?: 'none' | 'latest' | 'all';
   maxCatchUp?: number;
-  overlap?: 'allow' | 'skip' | 'cancel-previous';
+  overlap?: Overlap;
+}
+
+/** `GET /api/definitions/:name/partitions?limit=N`: the status of each partition. */
+export interface PartitionsQuery {
+  /** The latest this many partitions (default 1000, at most 100000); `counts` covers all. */
+  limit?: number;
+}
+export interface PartitionsResponse {
+  definition: string;
+  /** `daily from 2026-01-01 (UTC), param day`. */
+  description: string;
+  spec: PartitionsSpec;
+  /** The latest `limit` partitions, in key order; `missing`: no run yet. */
+  partitions: PartitionState[];
+  /** How many partitions (all of them, not only those listed) have each status. */
+  counts: Partial<Record<PartitionStatus, number>>;
+  /** Partitions that exist in all. */
+  total: number;
+}
+
+/**
+ * A backfill with its progress: `counts` holds its partitions by the status of their run in
+ * this backfill (`missing`: not launched yet), `total` their number.
+ */
+export interface BackfillView extends BackfillRecord {
+  counts: Partial<Record<PartitionStatus, number>>;
+  total: number;
+}
+
+/** `GET /api/backfills`, newest first. */
+export interface BackfillsQuery {
+  status?: BackfillStatus;
+  /** The partitioned pipeline. */
+  target?: string;
+  limit?: number;
+}
+export interface BackfillsResponse {
+  backfills: BackfillView[];
+}
+
+/** `POST /api/backfills` (answers 201 with the `BackfillView`). */
+export interface CreateBackfillRequest {
+  /** The partitioned pipeline. */
+  target: string;
+  /** First partition key (default the first partition). */
+  from?: string;
+  /** Last partition key, included (default the latest partition). */
+  to?: string;
+  /** Or exactly these keys, in this order (not with from/to). */
+  partitions?: string[];
+  /** The runs' other params; the partition param is set per run. */
+  params?: Record<string, unknown>;
+  /** Most runs unfinished at once (1–1000, default 4). */
+  maxConcurrent?: number;
+}
+
+/** `GET /api/backfills/:id` */
+export interface BackfillDetailResponse {
+  backfill: BackfillView;
+  /** Each partition of the backfill, in launch order, with the status of its run. */
+  partitions: PartitionState[];
+}
+
+/** A sensor, as the store keeps it (cursor and the outcome of its last evaluation). */
+export type SensorView = SensorRecord;
+
+export interface SensorsResponse {
+  sensors: SensorView[];
 }
 
 /**

@@ -5,6 +5,8 @@
  * and that nothing here is missing from the server.
  */
 import { LOG_LEVELS } from '../core/log.js';
+import { GRANULARITIES } from '../core/partitions.js';
+import { OVERLAP_POLICIES } from '../core/schedule-spec.js';
 import { RUN_STATUSES, STEP_STATUSES } from '../core/states.js';
 import type { ApiContext } from './api-context.js';
 import { OUTPUT_PREVIEW_BYTES } from './api-types.js';
@@ -92,6 +94,15 @@ const schemas: Record<string, Schema> = {
     finishedAt: orNull(time),
     updatedAt: time,
     waitingFor: orNull(ref('WaitInfo')),
+    partition: {
+      ...orNull(str),
+      description: 'the partition key it computes (a partitioned pipeline’s run), or null',
+    },
+    held: {
+      ...bool,
+      description:
+        'queued behind other runs (the definition’s maxActiveRuns, or a schedule’s overlap `queue`): none of its steps start until a finishing run lets it in',
+    },
   }),
   StepView: {
     ...object({
@@ -172,22 +183,31 @@ const schemas: Record<string, Schema> = {
     priority: num,
     source: str,
   }),
-  PipelineGraphView: object({
-    kind: { const: 'pipeline' },
-    description: orNull(str),
-    params: strings,
-    nodes: { type: 'array', items: ref('NodeView') },
-    defaultOutputs: strings,
-    failFast: bool,
-  }),
-  WorkflowGraphView: object({
-    kind: { const: 'workflow' },
-    description: orNull(str),
-    labels: strings,
-    retries: int,
-    timeoutMs: orNull(int),
-    source: str,
-  }),
+  PipelineGraphView: object(
+    {
+      kind: { const: 'pipeline' },
+      description: orNull(str),
+      params: strings,
+      nodes: { type: 'array', items: ref('NodeView') },
+      defaultOutputs: strings,
+      failFast: bool,
+      partitions: ref('PartitionsSpec'),
+      maxActiveRuns: int,
+    },
+    ['partitions', 'maxActiveRuns'],
+  ),
+  WorkflowGraphView: object(
+    {
+      kind: { const: 'workflow' },
+      description: orNull(str),
+      labels: strings,
+      retries: int,
+      timeoutMs: orNull(int),
+      source: str,
+      maxActiveRuns: int,
+    },
+    ['maxActiveRuns'],
+  ),
   DefinitionView: object({
     name: str,
     kind: ref('RunKind'),
@@ -250,7 +270,7 @@ const schemas: Record<string, Schema> = {
     jitterMs: int,
     catchUp: { type: 'string', enum: ['none', 'latest', 'all'] },
     maxCatchUp: int,
-    overlap: { type: 'string', enum: ['allow', 'skip', 'cancel-previous'] },
+    overlap: { type: 'string', enum: [...OVERLAP_POLICIES] },
   }),
   ScheduleView: object({
     name: str,
@@ -279,7 +299,7 @@ const schemas: Record<string, Schema> = {
       jitter: { anyOf: [str, int] },
       catchUp: { type: 'string', enum: ['none', 'latest', 'all'] },
       maxCatchUp: int,
-      overlap: { type: 'string', enum: ['allow', 'skip', 'cancel-previous'] },
+      overlap: { type: 'string', enum: [...OVERLAP_POLICIES] },
     },
     [
       'cron',
@@ -295,6 +315,93 @@ const schemas: Record<string, Schema> = {
     ],
   ),
   DeletedResponse: object({ deleted: bool }),
+  PartitionsSpec: {
+    description:
+      'A partitioned pipeline’s partitions: a calendar of time windows, or a fixed set of keys. See docs/partitions.md.',
+    oneOf: [
+      object({
+        kind: { const: 'time' },
+        granularity: { type: 'string', enum: [...GRANULARITIES] },
+        param: { ...str, description: 'the param whose value is the partition key' },
+        start: time,
+        end: orNull(time),
+        timezone: str,
+        endOffset: int,
+      }),
+      object({ kind: { const: 'static' }, param: str, keys: strings }),
+    ],
+  },
+  PartitionStatus: {
+    type: 'string',
+    enum: [...RUN_STATUSES, 'missing'],
+    description: 'the status of the partition’s latest run, or `missing` when it has none',
+  },
+  PartitionState: object({
+    key: str,
+    status: ref('PartitionStatus'),
+    runId: orNull(str),
+    finishedAt: orNull(time),
+  }),
+  PartitionCounts: {
+    type: 'object',
+    description: 'how many partitions have each status (statuses with none are left out)',
+    additionalProperties: int,
+  },
+  PartitionsResponse: object({
+    definition: str,
+    description: str,
+    spec: ref('PartitionsSpec'),
+    partitions: { type: 'array', items: ref('PartitionState') },
+    counts: ref('PartitionCounts'),
+    total: int,
+  }),
+  BackfillStatus: {
+    type: 'string',
+    enum: ['running', 'paused', 'cancelled', 'succeeded', 'failed'],
+  },
+  BackfillView: object({
+    id: str,
+    target: str,
+    partitions: { ...strings, description: 'the partition keys, in launch order' },
+    params: { type: 'object', description: 'the runs’ other params, as plain JSON' },
+    maxConcurrent: int,
+    status: ref('BackfillStatus'),
+    launched: { ...int, description: 'how many keys have had their run created' },
+    createdAt: time,
+    updatedAt: time,
+    finishedAt: orNull(time),
+    counts: ref('PartitionCounts'),
+    total: int,
+  }),
+  BackfillsResponse: object({ backfills: { type: 'array', items: ref('BackfillView') } }),
+  BackfillDetailResponse: object({
+    backfill: ref('BackfillView'),
+    partitions: { type: 'array', items: ref('PartitionState') },
+  }),
+  CreateBackfillRequest: object(
+    {
+      target: str,
+      from: str,
+      to: str,
+      partitions: strings,
+      params: { type: 'object' },
+      maxConcurrent: { type: 'integer', minimum: 1, maximum: 1000, default: 4 },
+    },
+    ['from', 'to', 'partitions', 'params', 'maxConcurrent'],
+  ),
+  SensorView: object({
+    name: str,
+    target: str,
+    intervalMs: int,
+    paused: bool,
+    cursor: orNull(str),
+    evaluatedAt: orNull(time),
+    lastError: orNull(str),
+    lastRequested: int,
+    createdAt: time,
+    updatedAt: time,
+  }),
+  SensorsResponse: object({ sensors: { type: 'array', items: ref('SensorView') } }),
   StreamMessage: {
     description:
       'One server-sent event: `event:` is the message’s `type`, `data:` the message as JSON.',
@@ -335,6 +442,16 @@ const errors = {
   '503': error('the database cannot be reached right now (`store_unavailable`)'),
 };
 const notFound = { '404': error('no such run, step or definition (`not_found`)') };
+
+const backfillId = path('id', 'the backfill id (`bf_…`)');
+const backfillChange = {
+  '200': json('BackfillView', 'the backfill'),
+  '409': error(
+    'the backfill’s status does not allow it (`invalid_backfill_state`): it is finished, or paused already…',
+  ),
+  ...errors,
+  ...notFound,
+};
 
 interface Operation {
   summary: string;
@@ -507,6 +624,80 @@ const operations: Record<string, Operation> = {
       ...notFound,
     },
   },
+  'GET /api/definitions/:name/partitions': {
+    summary: 'The status of each partition of a partitioned pipeline',
+    parameters: [
+      path('name', 'the pipeline name'),
+      query(
+        'limit',
+        { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 },
+        'the latest this many partitions (`counts` and `total` cover all)',
+      ),
+    ],
+    responses: {
+      '200': json('PartitionsResponse', 'the partitions, in key order'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  'GET /api/backfills': {
+    summary: 'Backfills, newest first, with their progress',
+    parameters: [
+      query('status', ref('BackfillStatus'), 'only backfills in this status'),
+      query('target', str, 'only backfills of this pipeline'),
+      query('limit', { type: 'integer', minimum: 1, maximum: 500, default: 50 }, 'most backfills'),
+    ],
+    responses: { '200': json('BackfillsResponse', 'the backfills'), ...errors },
+  },
+  'POST /api/backfills': {
+    summary: 'Starts a backfill: runs of a partitioned pipeline over a range of partitions',
+    description:
+      'Give `from`/`to` (both optional: default the first and the latest partition) or `partitions`. The runs start at the cluster’s next maintenance pass, at most `maxConcurrent` unfinished at once.',
+    requestBody: body('CreateBackfillRequest'),
+    responses: {
+      '201': json('BackfillView', 'the new backfill'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  'GET /api/backfills/:id': {
+    summary: 'A backfill with the status of each of its partitions',
+    parameters: [backfillId],
+    responses: {
+      '200': json('BackfillDetailResponse', 'the backfill'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  'POST /api/backfills/:id/pause': {
+    summary: 'Pauses a running backfill: no more runs start (those started go on)',
+    parameters: [backfillId],
+    responses: backfillChange,
+  },
+  'POST /api/backfills/:id/resume': {
+    summary: 'Resumes a paused backfill',
+    parameters: [backfillId],
+    responses: backfillChange,
+  },
+  'POST /api/backfills/:id/cancel': {
+    summary: 'Cancels a backfill and its unfinished runs',
+    parameters: [backfillId],
+    responses: backfillChange,
+  },
+  'GET /api/sensors': {
+    summary: 'The sensors, by name, with their cursor and last evaluation',
+    responses: { '200': json('SensorsResponse', 'the sensors'), ...errors },
+  },
+  'POST /api/sensors/:name/pause': {
+    summary: 'Pauses a sensor: it is not evaluated until resumed',
+    parameters: [path('name', 'the sensor name')],
+    responses: { '200': json('SensorView', 'the sensor'), ...errors, ...notFound },
+  },
+  'POST /api/sensors/:name/resume': {
+    summary: 'Resumes a paused sensor',
+    parameters: [path('name', 'the sensor name')],
+    responses: { '200': json('SensorView', 'the sensor'), ...errors, ...notFound },
+  },
   'GET /api/stream': {
     summary: 'Live changes, as server-sent events',
     description:
@@ -552,7 +743,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       title: 'Weft API',
       version,
       description:
-        'Runs, steps, logs, events, workers and definitions of a Weft cluster. Times are milliseconds since the Unix epoch; errors are `{ code, message }`. See docs/api.md.',
+        'Runs, steps, logs, events, workers, definitions, schedules, backfills and sensors of a Weft cluster. Times are milliseconds since the Unix epoch; errors are `{ code, message }`. See docs/api.md.',
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],

@@ -25,8 +25,10 @@ import { Router, type RequestContext, type Route } from './router.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { eventRoutes } from './routes/events.js';
 import { actionRoutes } from './routes/actions.js';
+import { backfillRoutes } from './routes/backfills.js';
 import { runRoutes } from './routes/runs.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { sensorRoutes } from './routes/sensors.js';
 import { streamRoutes } from './routes/stream.js';
 import { defaultUiDir, serveUi } from './static-ui.js';
 
@@ -156,6 +158,8 @@ export function createServer(options: ServerOptions): WeftServer {
     ...actionRoutes(api),
     ...eventRoutes(api),
     ...scheduleRoutes(api),
+    ...backfillRoutes(api),
+    ...sensorRoutes(api),
     ...streamRoutes(api),
     ...openApiRoutes(api),
   ]);

@@ -6,7 +6,9 @@
  */
 import { decode, type Encoded } from '../core/codec.js';
 import { describeSpec, nextTick } from '../core/schedule-time.js';
+import type { BackfillProgress } from '../engine/backfills.js';
 import type {
+  BackfillRecord,
   DefinitionRecord,
   EventRecord,
   RunRecord,
@@ -16,6 +18,7 @@ import type {
 } from '../store/contract/types.js';
 import {
   OUTPUT_PREVIEW_BYTES,
+  type BackfillView,
   type DefinitionView,
   type EventView,
   type RunView,
@@ -145,4 +148,9 @@ export function scheduleView(schedule: ScheduleRecord, now: number): ScheduleVie
     description: describeSpec(schedule.spec),
     nextTick: schedule.paused ? null : nextTick(schedule.spec, after),
   };
+}
+
+/** A backfill with its progress (its partitions by the status of their run, and how many). */
+export function backfillView(backfill: BackfillRecord, progress: BackfillProgress): BackfillView {
+  return { ...backfill, counts: progress.counts, total: backfill.partitions.length };
 }

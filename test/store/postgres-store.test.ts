@@ -15,6 +15,7 @@ import { encode } from '../../src/core/codec.js';
 import { StoreVersionError } from '../../src/core/errors.js';
 import { describeStoreConformance } from '../../src/store/contract/conformance.js';
 import { describeScheduleConformance } from '../../src/store/contract/conformance-schedules.js';
+import { describePartitionConformance } from '../../src/store/contract/conformance-partitions.js';
 import type { NewRun } from '../../src/store/contract/types.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { shippedMigrations } from '../../src/store/postgres/pg-migrate.js';
@@ -87,6 +88,7 @@ const conformance = {
 };
 describeStoreConformance('postgres', openStore, (store) => store.close(), conformance);
 describeScheduleConformance('postgres', openStore, (store) => store.close(), conformance);
+describePartitionConformance('postgres', openStore, (store) => store.close(), conformance);
 
 describe('PostgresStore specifics', () => {
   const allVersions = shippedMigrations().map((m) => m.version);

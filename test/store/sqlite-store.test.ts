@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StoreVersionError } from '../../src/core/errors.js';
 import { describeStoreConformance } from '../../src/store/contract/conformance.js';
 import { describeScheduleConformance } from '../../src/store/contract/conformance-schedules.js';
+import { describePartitionConformance } from '../../src/store/contract/conformance-partitions.js';
 import type { Store } from '../../src/store/contract/store.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { shippedMigrations } from '../../src/store/sqlite/sqlite-connect.js';
@@ -93,6 +94,7 @@ async function closeStore(store: Store): Promise<void> {
 const conformance = { openSecond: async () => SqliteStore.open(lastPath) };
 describeStoreConformance('sqlite', openStore, closeStore, conformance);
 describeScheduleConformance('sqlite', openStore, closeStore, conformance);
+describePartitionConformance('sqlite', openStore, closeStore, conformance);
 
 describe('SqliteStore specifics', () => {
   const cleanup: (() => void)[] = [];

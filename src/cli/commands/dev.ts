@@ -14,6 +14,7 @@ import { dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../engine/engine.js';
 import type { Registry } from '../../engine/registry.js';
+import { sensorMaintenance } from '../../engine/sensors.js';
 import { createServer } from '../../server/index.js';
 import { loadFile } from '../load.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
@@ -60,10 +61,14 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
     schedules: loaded.schedules,
     triggers: loaded.triggers,
     failureHooks: loaded.failureHooks,
+    sensors: loaded.sensors,
     scope: 'all',
     ...(concurrency !== undefined ? { concurrency } : {}),
   });
   const maintenance = clusterMaintenance(store, engine, failureWebhooks(flags.onFailure));
+  // Sensors are evaluated where their code is: here, in a loop of their own (the file may
+  // gain sensors at a reload), under the leadership workers with sensors compete for.
+  const sensors = sensorMaintenance({ store, engine });
   const api = createServer({ store, engine, token, leader: () => maintenance.isLeader });
   let watcher: DefinitionWatcher | null = null;
   try {
@@ -75,6 +80,7 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
       throw listenError(error, host, port);
     }
     await maintenance.start();
+    await sensors.start();
     process.stdout.write(`weft dev: UI and API on ${address.url}\n`);
     process.stdout.write(
       `weft dev: ${describeDefinitions(loaded.registry)} from ${loaded.file}; db ${describeDb(target)}; watching for changes\n`,
@@ -83,7 +89,13 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
       const fresh = new Set<string>();
       try {
         const next = await loadFile(file, { onImport: (url) => fresh.add(url) });
-        await engine.reload(next.registry.all(), next.schedules, next.triggers, next.failureHooks);
+        await engine.reload(
+          next.registry.all(),
+          next.schedules,
+          next.triggers,
+          next.failureHooks,
+          next.sensors,
+        );
         process.stdout.write(`weft dev: reloaded ${describeDefinitions(next.registry)}\n`);
       } catch (error) {
         process.stderr.write(
@@ -102,6 +114,7 @@ export async function devCommand(file: string, flags: DevFlags): Promise<number>
     void force.received.then((signal) => process.exit(signal === 'SIGINT' ? 130 : 143));
     watcher?.close();
     await api.close();
+    await sensors.stop();
     await engine.stop({ graceMs: STOP_GRACE_MS });
     await maintenance.stop();
     await store.close();

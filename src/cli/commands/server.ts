@@ -10,6 +10,7 @@
  */
 import { Engine } from '../../engine/engine.js';
 import type { Store } from '../../store/contract/store.js';
+import { advanceBackfills } from '../../engine/backfills.js';
 import { Maintenance } from '../../engine/maintenance.js';
 import { eventTriggers } from '../../engine/event-triggers.js';
 import { failureNotifications } from '../../engine/failure-notifications.js';
@@ -119,8 +120,8 @@ export function failureWebhooks(flags: readonly string[] | undefined): string[] 
 }
 
 /**
- * The cluster's maintenance with what a server adds to it: the scheduler, event triggers and
- * failure notifications, submitting runs through `engine`.
+ * The cluster's maintenance with what a server adds to it: the scheduler, event triggers,
+ * backfills and failure notifications, submitting runs through `engine`.
  */
 export function clusterMaintenance(
   store: Store,
@@ -132,6 +133,7 @@ export function clusterMaintenance(
     duties: [
       scheduleTicks({ engine }),
       eventTriggers({ engine }),
+      advanceBackfills({ engine }),
       failureNotifications({ webhooks: failureWebhooks }),
     ],
   });

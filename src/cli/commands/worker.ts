@@ -18,6 +18,8 @@ import { parseDuration } from '../../core/duration.js';
 import { checkLabels } from '../../core/policy.js';
 import { newId } from '../../core/ids.js';
 import { Engine } from '../../engine/engine.js';
+import type { Maintenance } from '../../engine/maintenance.js';
+import { sensorMaintenance } from '../../engine/sensors.js';
 import type { Store } from '../../store/contract/store.js';
 import { loadFile } from '../load.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
@@ -60,6 +62,7 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
     schedules: loaded.schedules,
     triggers: loaded.triggers,
     failureHooks: loaded.failureHooks,
+    sensors: loaded.sensors,
     concurrency,
     leaseMs,
     pollMs,
@@ -67,17 +70,28 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
     workerId,
     scope: 'all',
   });
+  // A worker whose file has sensors evaluates them when it holds the `weft:sensors` leadership:
+  // one worker of the cluster at a time, another taking over when it stops or dies.
+  const sensors = loaded.sensors.length
+    ? sensorMaintenance({ store, engine, holderId: engine.workerId })
+    : null;
   try {
     await engine.start();
+    await sensors?.start();
   } catch (error) {
+    await sensors?.stop().catch(() => undefined);
     await engine.stop({ graceMs: 0 }).catch(() => undefined);
     await store.close();
     throw error;
   }
-  const shutdown = untilSignalled(engine, store, graceMs);
+  const shutdown = untilSignalled(engine, sensors, store, graceMs);
   const names = loaded.registry.names();
+  const sensorNames = loaded.sensors.map((s) => s.name);
   process.stdout.write(
     `weft worker ${engine.workerId} ready: ${plural(names.length, 'definition')} (${names.join(', ')}), ` +
+      (sensorNames.length
+        ? `${plural(sensorNames.length, 'sensor')} (${sensorNames.join(', ')}), `
+        : '') +
       `concurrency ${concurrency}, ${labels.length ? `labels ${labels.join(', ')}` : 'no labels'}, ` +
       `db ${describeDb(target)}\n`,
   );
@@ -88,7 +102,12 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
  * Resolves with the exit code once a signal has stopped the worker (see the module comment).
  * The store is closed by then.
  */
-function untilSignalled(engine: Engine, store: Store, graceMs: number): Promise<number> {
+function untilSignalled(
+  engine: Engine,
+  sensors: Maintenance | null,
+  store: Store,
+  graceMs: number,
+): Promise<number> {
   return new Promise((resolve) => {
     let stopping: Promise<void> | null = null;
     // Set by a second signal: the exit code then, however the first stop ends.
@@ -99,7 +118,11 @@ function untilSignalled(engine: Engine, store: Store, graceMs: number): Promise<
         process.stderr.write(
           `stopping: finishing ${plural(engine.activeCount, 'running step')} (grace ${compact(graceMs)}); ${again} to abort\n`,
         );
-        stopping = engine.stop({ graceMs });
+        // Sensors stop being evaluated at once (another worker takes over); the steps finish.
+        stopping = Promise.all([
+          sensors?.stop().catch(() => undefined),
+          engine.stop({ graceMs }),
+        ]).then(() => undefined);
         void stopping.then(
           () => finish(aborted ?? 0),
           (error: unknown) => {

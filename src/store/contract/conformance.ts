@@ -103,6 +103,7 @@ export function describeStoreConformance(
           tags: ['team:data', 'nightly'],
           priority: 3,
           createdAt: T0 + 5,
+          partition: '2026-01-01',
         });
         const result = await store.createRun(run, [step('a')]);
         const expected = {
@@ -123,6 +124,8 @@ export function describeStoreConformance(
           finishedAt: null,
           updatedAt: T0 + 5,
           waitingFor: null,
+          partition: '2026-01-01',
+          held: false,
         };
         expect(result).toEqual({ run: expected, created: true, claimed: [] });
         expect(await store.getRun(run.id)).toEqual(expected);

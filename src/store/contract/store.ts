@@ -10,6 +10,14 @@
 import type {
   AttemptRecord,
   AcquireSlot,
+  BackfillRecord,
+  BackfillStatus,
+  NewBackfill,
+  NewSensor,
+  PartitionRun,
+  SensorEvaluation,
+  SensorRecord,
+  UpdateBackfill,
   ClaimOptions,
   CreateClaim,
   DefinitionRecord,
@@ -269,4 +277,46 @@ export interface Store {
   setCursor(name: string, at: number, now: number): Promise<void>;
   /** Runs whose parent is `runId`. */
   listChildRuns(runId: string): Promise<RunRecord[]>;
+
+  // Partitions and backfills ---------------------------------------------------------------
+
+  /**
+   * The latest run (by id) of each partition key of `definition`, by key; with `trigger`, only
+   * among runs with that trigger (a backfill's).
+   */
+  latestPartitionRuns(definition: string, options?: { trigger?: string }): Promise<PartitionRun[]>;
+  /** Unfinished runs (queued, running, waiting) with this trigger. */
+  countUnfinishedRuns(trigger: string): Promise<number>;
+  createBackfill(backfill: NewBackfill): Promise<BackfillRecord>;
+  getBackfill(id: string): Promise<BackfillRecord | null>;
+  /** Newest first. */
+  listBackfills(options?: {
+    status?: BackfillStatus;
+    target?: string;
+    limit?: number;
+  }): Promise<BackfillRecord[]>;
+  /**
+   * Applies a change if the backfill still has the status and launch count the caller read
+   * (compare and set); null when it did not (or there is no such backfill). A terminal status
+   * sets `finishedAt`.
+   */
+  updateBackfill(update: UpdateBackfill): Promise<BackfillRecord | null>;
+
+  // Sensors -----------------------------------------------------------------------------------
+
+  /**
+   * Inserts sensors, or updates the target and interval of those that exist (by name), keeping
+   * their cursor, pause and last evaluation. One transaction.
+   */
+  upsertSensors(sensors: readonly NewSensor[]): Promise<void>;
+  /** By name. */
+  listSensors(): Promise<SensorRecord[]>;
+  getSensor(name: string): Promise<SensorRecord | null>;
+  /** Pauses or resumes; null when there is no such sensor. */
+  setSensorPaused(name: string, paused: boolean, now: number): Promise<SensorRecord | null>;
+  /**
+   * Records an evaluation if the sensor's cursor is still `from` (compare and set: another
+   * evaluator that recorded first wins); false when it was not recorded.
+   */
+  recordSensorEvaluation(evaluation: SensorEvaluation): Promise<boolean>;
 }

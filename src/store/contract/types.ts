@@ -5,6 +5,7 @@
 import type { Encoded } from '../../core/codec.js';
 import type { SerializedError } from '../../core/errors.js';
 import type { LogLevel } from '../../core/log.js';
+import type { PartitionsSpec } from '../../core/partitions.js';
 import type { ScheduleSpec } from '../../core/schedule-spec.js';
 import type { RunStatus, StepStatus } from '../../core/states.js';
 
@@ -100,6 +101,14 @@ export interface RunRecord {
   updatedAt: number;
   /** What a parked workflow run waits for (status `waiting`), else null. */
   waitingFor: WaitInfo | null;
+  /** The partition it computes (the key of its partitioned pipeline), or null. */
+  partition: string | null;
+  /**
+   * Queued behind other runs: its definition has `maxActive` unfinished runs already, or (a
+   * schedule's overlap `queue`) a run with its trigger is unfinished. None of its steps can be
+   * claimed until a finishing run lets it in (oldest first, by priority).
+   */
+  held: boolean;
 }
 
 export interface StepRecord {
@@ -175,6 +184,7 @@ export interface WorkerRecord {
 }
 
 export type { CatchUp, Overlap, ScheduleSpec } from '../../core/schedule-spec.js';
+export type { Granularity, PartitionsSpec } from '../../core/partitions.js';
 
 /** A schedule: it starts runs of `target` at the ticks of its spec. */
 export interface ScheduleRecord {
@@ -249,6 +259,10 @@ export interface PipelineGraph {
   eventTriggers?: RegisteredEventTrigger[];
   /** Failure webhooks registered with it (`onFailure()`). */
   failureWebhooks?: string[];
+  /** Its partitions, when runs target one (`pipeline(…, { partitions })`). */
+  partitions?: PartitionsSpec;
+  /** Most runs active at once (`maxActiveRuns`); more wait held. */
+  maxActiveRuns?: number;
 }
 
 export interface WorkflowGraph {
@@ -264,6 +278,8 @@ export interface WorkflowGraph {
   eventTriggers?: RegisteredEventTrigger[];
   /** Failure webhooks registered with it (`onFailure()`). */
   failureWebhooks?: string[];
+  /** Most runs active at once (`maxActiveRuns`); more wait held. */
+  maxActiveRuns?: number;
 }
 
 /**
@@ -324,6 +340,15 @@ export interface NewRun {
   tags?: string[];
   priority?: number;
   createdAt: number;
+  /** The partition key it computes. */
+  partition?: string | null;
+  /**
+   * At most this many unfinished runs of the definition may be active (not held): the run is
+   * created held when that many are, or when older runs of it are held already.
+   */
+  maxActive?: number | null;
+  /** At most one unfinished run with this run's trigger may be active (overlap `queue`). */
+  serial?: boolean;
 }
 
 export interface NewStep {
@@ -503,4 +528,116 @@ export interface ParkRun {
    */
   exclude?: readonly string[];
   logs?: NewLog[];
+}
+
+// Partitions, backfills, sensors ---------------------------------------------------------------
+
+/**
+ * A partition's status: that of its latest run, or `missing` when it has none (in a backfill:
+ * its run in that backfill, `missing` when not launched yet).
+ */
+export type PartitionStatus = RunStatus | 'missing';
+
+/** A partition as the API, the CLI and the UI show it. */
+export interface PartitionState {
+  key: string;
+  status: PartitionStatus;
+  /** Its latest run, or null. */
+  runId: string | null;
+  finishedAt: number | null;
+}
+
+/** The latest run of one partition key of a partitioned definition. */
+export interface PartitionRun {
+  partition: string;
+  runId: string;
+  status: RunStatus;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+/**
+ * A backfill: runs of a partitioned pipeline over a list of partition keys, at most
+ * `maxConcurrent` unfinished at a time, launched in key order by the elected maintenance loop.
+ *
+ * Lifecycle (`BackfillStatus`): running ⇄ paused; running|paused → cancelled; running →
+ * succeeded | failed once every key has a finished run (failed when any run failed).
+ */
+export type BackfillStatus = 'running' | 'paused' | 'cancelled' | 'succeeded' | 'failed';
+
+export interface BackfillRecord {
+  /** `bf_…`: its runs have trigger `backfill:<id>` and idempotency key `backfill:<id>:<key>`. */
+  id: string;
+  /** The partitioned pipeline. */
+  target: string;
+  /** The partition keys, in launch order. */
+  partitions: string[];
+  /** The runs' other params (the partition param is set per run), as plain JSON. */
+  params: unknown;
+  maxConcurrent: number;
+  status: BackfillStatus;
+  /** How many keys (from the start of `partitions`) have had their run created. */
+  launched: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface NewBackfill {
+  id: string;
+  target: string;
+  partitions: string[];
+  params: unknown;
+  maxConcurrent: number;
+  now: number;
+}
+
+/** A change to a backfill, applied only if it still has the `status` and `launched` read. */
+export interface UpdateBackfill {
+  id: string;
+  from: { status: BackfillStatus; launched: number };
+  status?: BackfillStatus;
+  launched?: number;
+  now: number;
+}
+
+/**
+ * A sensor: a function (in the code of the workers that registered it) evaluated every
+ * `intervalMs` that returns run requests and a new cursor. The store keeps its cursor and the
+ * outcome of its last evaluation.
+ */
+export interface SensorRecord {
+  name: string;
+  /** The pipeline or workflow its requests start. */
+  target: string;
+  intervalMs: number;
+  paused: boolean;
+  /** What the last successful evaluation returned, given to the next; null before the first. */
+  cursor: string | null;
+  /** When it was last evaluated (successfully or not), or null. */
+  evaluatedAt: number | null;
+  /** Why the last evaluation failed, or null when it succeeded. */
+  lastError: string | null;
+  /** Runs the last successful evaluation requested. */
+  lastRequested: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewSensor {
+  name: string;
+  target: string;
+  intervalMs: number;
+  now: number;
+}
+
+/** The outcome of an evaluation, recorded only if the cursor is still `from`. */
+export interface SensorEvaluation {
+  name: string;
+  from: string | null;
+  /** The new cursor (unchanged on failure). */
+  cursor: string | null;
+  at: number;
+  error: string | null;
+  requested: number;
 }

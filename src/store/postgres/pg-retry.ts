@@ -43,6 +43,9 @@
  *   - `advanceSchedule` is fenced by the cursor it was given: a repeat of a move that went
  *     through is refused (false), as a move another scheduler made first; `upsertSchedules`,
  *     `setSchedulePaused` and `deleteSchedule` (false the second time) are idempotent.
+ *   - `createBackfill` inserts under the id the caller chose (a repeat inserts nothing and
+ *     reads it back); `updateBackfill` and `recordSensorEvaluation` are fenced by the state they
+ *     were given, as `advanceSchedule`; `upsertSensors` and `setSensorPaused` are idempotent.
  *
  * A new write added to the store must follow the same rules: fenced, keyed by an id it can look
  * up, or idempotent.

@@ -41,6 +41,8 @@ export interface RunRow {
   finished_at: number | null;
   updated_at: number;
   waiting_for: WaitInfo | null;
+  partition_key: string | null;
+  held: boolean;
 }
 
 export interface StepRow {
@@ -163,6 +165,8 @@ export function toRun(row: RunRow): RunRecord {
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
     waitingFor: row.waiting_for,
+    partition: row.partition_key,
+    held: row.held,
   };
 }
 

@@ -45,6 +45,8 @@ export const NEVER = Number.MAX_SAFE_INTEGER;
 const CLAIMABLE = `available_at < ${NEVER}`;
 /** Run updates to a final status also clear what a parked run waited for. */
 const NOT_WAITING = 'waiting_for = NULL, wait_event = NULL, wait_key = NULL';
+/** What a finishing statement returns ({@link FinishedRow}). */
+const FINISHED = 'parent_run_id, definition, max_active, serial';
 const RUN_STEP = `'${WORKFLOW_STEP_KEY}'`;
 
 const list = (xs: readonly string[]): string => xs.map((s) => `'${s}'`).join(', ');
@@ -71,6 +73,10 @@ export interface HeldRow {
 /** A run that just finished, for waking its parent. */
 export interface FinishedRow {
   parent_run_id: string | null;
+  definition: string;
+  /** Gates: a finished gated run may let held runs of its definition in. */
+  max_active: number | null;
+  serial: boolean;
 }
 export interface RunningRow {
   key: string;
@@ -82,18 +88,18 @@ export type ExpiredRow = RunningRow & { run_id: string; lease_expires_at: number
 
 let names = 0;
 /** A named (prepared once per connection) statement returning its rows. */
-function stmt<P extends unknown[], R extends pg.QueryResultRow = never>(text: string) {
+export function stmt<P extends unknown[], R extends pg.QueryResultRow = never>(text: string) {
   const name = `weft_${++names}`;
   return async (db: Db, ...values: P): Promise<R[]> =>
     (await db.query<R>({ name, text, values })).rows;
 }
 /** A named statement returning its first row, if any. */
-function stmt1<P extends unknown[], R extends pg.QueryResultRow>(text: string) {
+export function stmt1<P extends unknown[], R extends pg.QueryResultRow>(text: string) {
   const all = stmt<P, R>(text);
   return async (db: Db, ...values: P): Promise<R | undefined> => (await all(db, ...values))[0];
 }
 /** A named statement returning how many rows it changed. */
-function exec<P extends unknown[]>(text: string) {
+export function exec<P extends unknown[]>(text: string) {
   const name = `weft_${++names}`;
   return async (db: Db, ...values: P): Promise<number> =>
     (await db.query<pg.QueryResultRow>({ name, text, values })).rowCount ?? 0;
@@ -138,11 +144,15 @@ export const insertRun = stmt1<
     string[],
     number,
     number,
+    string | null,
+    boolean,
+    number | null,
+    boolean,
   ],
   { id: string }
 >(
-  `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at)
-   VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $11)
+  `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at, partition_key, held, max_active, serial)
+   VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)
    ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
    RETURNING id`,
 );
@@ -158,15 +168,15 @@ export const startRuns = exec<[number, string[]]>(
 );
 export const succeedRun = stmt1<[number, string], FinishedRow>(
   `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, ${NOT_WAITING}
-   WHERE id = $2 AND ${runMayBecome('succeeded')} RETURNING parent_run_id`,
+   WHERE id = $2 AND ${runMayBecome('succeeded')} RETURNING ${FINISHED}`,
 );
 export const failRun = stmt1<[number, string | null, string], FinishedRow>(
   `UPDATE runs SET status = 'failed', started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
-   WHERE id = $3 AND ${runMayBecome('failed')} RETURNING parent_run_id`,
+   WHERE id = $3 AND ${runMayBecome('failed')} RETURNING ${FINISHED}`,
 );
 export const cancelRun = stmt1<[number, string | null, string], FinishedRow>(
-  `UPDATE runs SET status = 'cancelled', finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
-   WHERE id = $3 AND ${runMayBecome('cancelled')} RETURNING parent_run_id`,
+  `UPDATE runs SET status = 'cancelled', held = false, finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
+   WHERE id = $3 AND ${runMayBecome('cancelled')} RETURNING ${FINISHED}`,
 );
 export const childRuns = stmt<[string], RunRow>(
   'SELECT * FROM runs WHERE parent_run_id = $1 ORDER BY id',
@@ -721,7 +731,7 @@ export const finishedRuns = stmt<[string[]], { id: string; failed: boolean }>(
 );
 export const succeedRuns = stmt<[number, string[]], FinishedRow>(
   `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, ${NOT_WAITING}
-   WHERE id = ANY($2::text[]) AND ${runMayBecome('succeeded')} RETURNING parent_run_id`,
+   WHERE id = ANY($2::text[]) AND ${runMayBecome('succeeded')} RETURNING ${FINISHED}`,
 );
 /** Ready steps (pending, waiting on nothing) become queued. */
 export const queueSteps = exec<[string[], string[], number]>(

@@ -24,6 +24,14 @@ import type {
   AcquireSlot,
   CreateClaim,
   AttemptRecord,
+  BackfillRecord,
+  BackfillStatus,
+  NewBackfill,
+  NewSensor,
+  PartitionRun,
+  SensorEvaluation,
+  SensorRecord,
+  UpdateBackfill,
   DefinitionRecord,
   DeferStep,
   Leadership,
@@ -67,6 +75,7 @@ import {
   toWorker,
   type RunRow,
 } from './pg-rows.js';
+import * as P from './pg-partitions.js';
 import * as S from './pg-statements.js';
 import { NEVER, claimQueuedSql, type ClaimedRow, type Db } from './pg-statements.js';
 import * as T from './pg-transitions.js';
@@ -251,6 +260,11 @@ export class PostgresStore implements Store {
       const key = run.idempotencyKey ?? null;
       const at = run.createdAt;
       const priority = run.priority ?? 0;
+      const maxActive = run.maxActive ?? null;
+      const serial = run.serial ?? false;
+      const held =
+        (maxActive !== null || serial) &&
+        (await P.mustHold(db, run.definition, run.trigger, maxActive, serial));
       const inserted = await S.insertRun(
         db,
         run.id,
@@ -264,6 +278,10 @@ export class PostgresStore implements Store {
         run.tags ?? [],
         priority,
         at,
+        run.partition ?? null,
+        held,
+        maxActive,
+        serial,
       );
       if (!inserted) {
         // The key is taken (ON CONFLICT waited for the run holding it to commit).
@@ -318,7 +336,8 @@ export class PostgresStore implements Store {
           cols.status,
           cols.output,
           cols.waitingOn,
-          at,
+          // A held run's steps wait out of the claim indexes until it is let in.
+          held ? S.NEVER : at,
           cols.priority,
           cols.origin,
           cols.queuedAt,
@@ -330,11 +349,11 @@ export class PostgresStore implements Store {
       // Nothing to run (no steps, or all overridden): the run is done as it is created.
       if (!unfinished) await T.finishIfDone(db, run.id, at);
       let claimed: ClaimedStep[] = [];
-      if (claim && claim.limit > 0 && unfinished) {
+      if (claim && claim.limit > 0 && unfinished && !held) {
         claimed = await this.#claimIn(db, { ...claim, runId: run.id, now: at });
       }
       // Others have work only if the creator left some; a run done at once may be awaited.
-      const queued = cols.status.filter((s) => s === 'queued').length;
+      const queued = held ? 0 : cols.status.filter((s) => s === 'queued').length;
       if (!unfinished || claimed.length < queued) await S.notifyWork(db);
       return { run: toRun((await S.run(db, run.id))!), created: true, claimed };
     }, recoverRun(run.id));
@@ -468,7 +487,7 @@ export class PostgresStore implements Store {
   }
 
   async completeStep(input: CompleteStep): Promise<TransitionResult> {
-    return this.#tx(async (db) => {
+    return this.#transition(async (db) => {
       await S.lockRun(db, input.runId);
       const result = await T.complete(db, input);
       if (mayWake(result)) await S.notifyWork(db);
@@ -478,7 +497,7 @@ export class PostgresStore implements Store {
 
   async completeSteps(inputs: readonly CompleteStep[]): Promise<TransitionResult[]> {
     if (inputs.length === 0) return [];
-    return this.#tx(async (db) => {
+    return this.#transition(async (db) => {
       // Every run of the batch locked up front, in id order: two batches crossing the same
       // runs lock them in the same order and never deadlock.
       await S.lockRuns(db, [...new Set(inputs.map((i) => i.runId))].sort());
@@ -500,7 +519,7 @@ export class PostgresStore implements Store {
   }
 
   async failStep(input: FailStep): Promise<TransitionResult> {
-    return this.#tx(async (db) => {
+    return this.#transition(async (db) => {
       const { runId, key, now } = input;
       await S.lockRun(db, runId);
       const error = json(input.error);
@@ -984,6 +1003,76 @@ export class PostgresStore implements Store {
 
   async listChildRuns(runId: string): Promise<RunRecord[]> {
     return (await S.childRuns(this.#pool, runId)).map(toRun);
+  }
+
+  // Partitions and backfills ---------------------------------------------------------------
+
+  async latestPartitionRuns(
+    definition: string,
+    options: { trigger?: string } = {},
+  ): Promise<PartitionRun[]> {
+    return P.latestPartitionRuns(this.#pool, definition, options.trigger);
+  }
+
+  async countUnfinishedRuns(trigger: string): Promise<number> {
+    return P.countUnfinishedRuns(this.#pool, trigger);
+  }
+
+  async createBackfill(backfill: NewBackfill): Promise<BackfillRecord> {
+    return this.#statement((db) => P.createBackfill(db, backfill));
+  }
+
+  async getBackfill(id: string): Promise<BackfillRecord | null> {
+    return P.getBackfill(this.#pool, id);
+  }
+
+  async listBackfills(
+    options: { status?: BackfillStatus; target?: string; limit?: number } = {},
+  ): Promise<BackfillRecord[]> {
+    return P.listBackfills(this.#pool, options);
+  }
+
+  async updateBackfill(update: UpdateBackfill): Promise<BackfillRecord | null> {
+    return this.#statement((db) => P.changeBackfill(db, update));
+  }
+
+  // Sensors --------------------------------------------------------------------------------
+
+  async upsertSensors(sensors: readonly NewSensor[]): Promise<void> {
+    await this.#statement((db) => P.putSensors(db, sensors));
+  }
+
+  async listSensors(): Promise<SensorRecord[]> {
+    return P.listSensors(this.#pool);
+  }
+
+  async getSensor(name: string): Promise<SensorRecord | null> {
+    return P.getSensor(this.#pool, name);
+  }
+
+  async setSensorPaused(name: string, paused: boolean, now: number): Promise<SensorRecord | null> {
+    return this.#statement((db) => P.setSensorPaused(db, name, paused, now));
+  }
+
+  async recordSensorEvaluation(evaluation: SensorEvaluation): Promise<boolean> {
+    return this.#statement((db) => P.recordSensorEvaluation(db, evaluation));
+  }
+
+  /**
+   * {@link #tx} for a step transition: one that finished a gated run and let held runs in has
+   * queued work the caller did not claim (`queuedMore`), so its worker looks for it at once.
+   */
+  async #transition<R extends TransitionResult | TransitionResult[]>(
+    fn: (db: Db) => Promise<R>,
+  ): Promise<R> {
+    return this.#tx(async (db) => {
+      P.takeAdmitted(db);
+      const result = await fn(db);
+      if (P.takeAdmitted(db)) {
+        for (const r of ([] as TransitionResult[]).concat(result)) r.queuedMore = true;
+      }
+      return result;
+    });
   }
 
   /**

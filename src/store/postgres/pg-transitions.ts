@@ -17,6 +17,7 @@ import type {
 import { findEvent, waitQuery } from './pg-events.js';
 import { json, toClaimed, type ClaimRow } from './pg-rows.js';
 import * as S from './pg-statements.js';
+import { admit } from './pg-partitions.js';
 import type { Db, FinishedRow, ReadyRow } from './pg-statements.js';
 
 /** Dependents a success made ready, and the finished steps whose edges lead to them. */
@@ -208,10 +209,14 @@ export async function wakeParent(
   finished: FinishedRow | undefined,
   now: number,
 ): Promise<void> {
-  const parent = finished?.parent_run_id;
-  if (!parent) return;
-  await S.lockRun(db, parent);
-  await S.wakeRun(db, parent, now);
+  if (!finished) return;
+  const parent = finished.parent_run_id;
+  if (parent) {
+    await S.lockRun(db, parent);
+    await S.wakeRun(db, parent, now);
+  }
+  // A gated run (max active runs, a serial schedule) lets in the held runs it made room for.
+  if (finished.max_active !== null || finished.serial) await admit(db, finished.definition, now);
 }
 
 /** Cancels the unfinished runs below `root` (children, their children…); returns their ids. */
@@ -235,8 +240,11 @@ export async function cancelDescendants(
       if (seen.has(child)) continue;
       seen.add(child);
       todo.push(child);
-      if (!(await S.cancelRun(db, now, text, child))) continue;
+      const finished = await S.cancelRun(db, now, text, child);
+      if (!finished) continue;
       await cancelUnfinished(db, child, now, error);
+      // Its parent is being cancelled: only the gates matter.
+      await wakeParent(db, { ...finished, parent_run_id: null }, now);
       cancelled.push(child);
     }
   }

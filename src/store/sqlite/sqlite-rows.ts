@@ -44,6 +44,12 @@ export interface RunRow {
   /** A parked event wait's event type and key, for sendEvent to find it by index. */
   wait_event: string | null;
   wait_key: string | null;
+  partition_key: string | null;
+  /** 0 or 1. */
+  held: number;
+  max_active: number | null;
+  /** 0 or 1. */
+  serial: number;
 }
 
 export interface StepRow {
@@ -171,6 +177,8 @@ export function toRun(row: RunRow): RunRecord {
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
     waitingFor: row.waiting_for === null ? null : (JSON.parse(row.waiting_for) as WaitInfo),
+    partition: row.partition_key,
+    held: row.held !== 0,
   };
 }
 

@@ -29,6 +29,8 @@ export const NEVER = Number.MAX_SAFE_INTEGER;
 const CLAIMABLE = `available_at < ${NEVER}`;
 /** Run updates to a final status also clear what a parked run waited for. */
 const NOT_WAITING = 'waiting_for = NULL, wait_event = NULL, wait_key = NULL';
+/** What a finishing statement returns ({@link FinishedRow}). */
+const FINISHED = 'parent_run_id, definition, max_active, serial';
 const RUN_STEP = `'${WORKFLOW_STEP_KEY}'`;
 
 const list = (xs: readonly string[]): string => xs.map((s) => `'${s}'`).join(', ');
@@ -55,6 +57,10 @@ export interface HeldRow {
 /** A run that just finished, for waking its parent. */
 export interface FinishedRow {
   parent_run_id: string | null;
+  definition: string;
+  /** Gates: a finished gated run may let held runs of its definition in. */
+  max_active: number | null;
+  serial: number;
 }
 export interface RunningRow {
   key: string;
@@ -134,10 +140,14 @@ export function prepareStatements(db: Database.Database) {
         number,
         number,
         number,
+        string | null,
+        number,
+        number | null,
+        number,
       ]
     >(
-      `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at, partition_key, held, max_active, serial)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     // A waiting (parked) workflow run resumes when its `$run` step is claimed.
     startRun: p<[number, number, string]>(
@@ -146,15 +156,15 @@ export function prepareStatements(db: Database.Database) {
     ),
     succeedRun: p<[number, number, number, string], FinishedRow>(
       `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, ?), finished_at = ?, updated_at = ?, ${NOT_WAITING}
-       WHERE id = ? AND ${runMayBecome('succeeded')} RETURNING parent_run_id`,
+       WHERE id = ? AND ${runMayBecome('succeeded')} RETURNING ${FINISHED}`,
     ),
     failRun: p<[number, number, number, string | null, string], FinishedRow>(
       `UPDATE runs SET status = 'failed', started_at = COALESCE(started_at, ?), finished_at = ?, updated_at = ?, error = ?, ${NOT_WAITING}
-       WHERE id = ? AND ${runMayBecome('failed')} RETURNING parent_run_id`,
+       WHERE id = ? AND ${runMayBecome('failed')} RETURNING ${FINISHED}`,
     ),
     cancelRun: p<[number, number, string | null, string], FinishedRow>(
-      `UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ?, error = ?, ${NOT_WAITING}
-       WHERE id = ? AND ${runMayBecome('cancelled')} RETURNING parent_run_id`,
+      `UPDATE runs SET status = 'cancelled', held = 0, finished_at = ?, updated_at = ?, error = ?, ${NOT_WAITING}
+       WHERE id = ? AND ${runMayBecome('cancelled')} RETURNING ${FINISHED}`,
     ),
     childRuns: p<[string], RunRow>('SELECT * FROM runs WHERE parent_run_id = ? ORDER BY id'),
     childIds: p1<[string], string>('SELECT id FROM runs WHERE parent_run_id = ? ORDER BY id'),

@@ -23,6 +23,14 @@ import { NotFoundError, WeftError, type SerializedError } from '../../core/error
 import type { Store } from '../contract/store.js';
 import type {
   AcquireSlot,
+  BackfillRecord,
+  BackfillStatus,
+  NewBackfill,
+  NewSensor,
+  PartitionRun,
+  SensorEvaluation,
+  SensorRecord,
+  UpdateBackfill,
   CreateClaim,
   DefinitionRecord,
   DeferStep,
@@ -72,6 +80,7 @@ import {
   type RunRow,
 } from './sqlite-rows.js';
 import { NEVER, claimCandidatesSql, prepareStatements } from './sqlite-statements.js';
+import { Partitions } from './sqlite-partitions.js';
 import { Transitions } from './sqlite-transitions.js';
 
 export interface SqliteStoreOptions {
@@ -90,6 +99,7 @@ export class SqliteStore implements Store {
   readonly #tx: Tx;
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #t: Transitions;
+  readonly #p: Partitions;
   readonly #variants = new Map<string, Database.Statement<unknown[], unknown>>();
   readonly #leaderships = new Set<() => void>();
 
@@ -103,7 +113,8 @@ export class SqliteStore implements Store {
     const tx = db.transaction((fn: () => unknown) => fn());
     this.#tx = <T>(fn: () => T) => tx.immediate(fn) as T;
     this.#s = prepareStatements(db);
-    this.#t = new Transitions(this.#s);
+    this.#p = new Partitions(db);
+    this.#t = new Transitions(this.#s, this.#p);
   }
 
   async migrate(): Promise<void> {
@@ -131,6 +142,11 @@ export class SqliteStore implements Store {
       }
       const at = run.createdAt;
       const priority = run.priority ?? 0;
+      const maxActive = run.maxActive ?? null;
+      const serial = run.serial ?? false;
+      const held =
+        (maxActive !== null || serial) &&
+        this.#p.mustHold(run.definition, run.trigger, maxActive, serial);
       this.#s.insertRun.run(
         run.id,
         run.kind,
@@ -144,7 +160,13 @@ export class SqliteStore implements Store {
         priority,
         at,
         at,
+        run.partition ?? null,
+        held ? 1 : 0,
+        maxActive,
+        serial ? 1 : 0,
       );
+      // A held run's steps wait out of the claim indexes until it is let in.
+      const availableAt = held ? NEVER : at;
       let unfinished = false;
       for (const { step, deps, waitingOn } of checked) {
         const p = step.priority ?? priority;
@@ -176,7 +198,7 @@ export class SqliteStore implements Store {
             status,
             null,
             waitingOn,
-            at,
+            availableAt,
             p,
             'run',
             status === 'queued' ? at : null,
@@ -190,7 +212,7 @@ export class SqliteStore implements Store {
       // Nothing to run (no steps, or all overridden): the run is done as it is created.
       if (!unfinished) this.#t.finishIfDone(run.id, at);
       const claimed =
-        claim && claim.limit > 0 && unfinished
+        claim && claim.limit > 0 && unfinished && !held
           ? this.#claim({ ...claim, runId: run.id, now: at })
           : [];
       return { run: toRun(this.#s.run.get(run.id)!), created: true, claimed };
@@ -334,16 +356,29 @@ export class SqliteStore implements Store {
   }
 
   async completeStep(input: CompleteStep): Promise<TransitionResult> {
-    return this.#tx(() => this.#t.complete(input));
+    return this.#transition(() => this.#t.complete(input));
   }
 
   async completeSteps(inputs: readonly CompleteStep[]): Promise<TransitionResult[]> {
     if (inputs.length === 0) return [];
-    return this.#tx(() => inputs.map((input) => this.#t.complete(input)));
+    return this.#transition(() => inputs.map((input) => this.#t.complete(input)));
+  }
+
+  /**
+   * A step transition in a transaction: one that finished a gated run and let held runs in has
+   * queued work the caller did not claim (`queuedMore`), so its worker looks for it at once.
+   */
+  #transition<R extends TransitionResult | TransitionResult[]>(fn: () => R): R {
+    this.#p.takeAdmitted();
+    const result = this.#tx(fn);
+    if (this.#p.takeAdmitted()) {
+      for (const r of ([] as TransitionResult[]).concat(result)) r.queuedMore = true;
+    }
+    return result;
   }
 
   async failStep(input: FailStep): Promise<TransitionResult> {
-    return this.#tx(() => {
+    return this.#transition(() => {
       const { runId, key, now } = input;
       const error = errorToText(input.error);
       if (input.retryAt !== null) {
@@ -571,6 +606,60 @@ export class SqliteStore implements Store {
 
   async deleteSchedule(name: string): Promise<boolean> {
     return this.#s.deleteSchedule.run(name).changes > 0;
+  }
+
+  // Partitions and backfills ---------------------------------------------------------------
+
+  async latestPartitionRuns(
+    definition: string,
+    options: { trigger?: string } = {},
+  ): Promise<PartitionRun[]> {
+    return this.#p.latestPartitionRuns(definition, options.trigger);
+  }
+
+  async countUnfinishedRuns(trigger: string): Promise<number> {
+    return this.#p.countUnfinishedRuns(trigger);
+  }
+
+  async createBackfill(backfill: NewBackfill): Promise<BackfillRecord> {
+    return this.#p.createBackfill(backfill);
+  }
+
+  async getBackfill(id: string): Promise<BackfillRecord | null> {
+    return this.#p.getBackfill(id);
+  }
+
+  async listBackfills(
+    options: { status?: BackfillStatus; target?: string; limit?: number } = {},
+  ): Promise<BackfillRecord[]> {
+    return this.#p.listBackfills(options);
+  }
+
+  async updateBackfill(update: UpdateBackfill): Promise<BackfillRecord | null> {
+    return this.#p.updateBackfill(update);
+  }
+
+  // Sensors --------------------------------------------------------------------------------
+
+  async upsertSensors(sensors: readonly NewSensor[]): Promise<void> {
+    if (sensors.length === 0) return;
+    this.#tx(() => this.#p.upsertSensors(sensors));
+  }
+
+  async listSensors(): Promise<SensorRecord[]> {
+    return this.#p.listSensors();
+  }
+
+  async getSensor(name: string): Promise<SensorRecord | null> {
+    return this.#p.getSensor(name);
+  }
+
+  async setSensorPaused(name: string, paused: boolean, now: number): Promise<SensorRecord | null> {
+    return this.#p.setSensorPaused(name, paused, now);
+  }
+
+  async recordSensorEvaluation(evaluation: SensorEvaluation): Promise<boolean> {
+    return this.#p.recordSensorEvaluation(evaluation);
   }
 
   // Coordination ---------------------------------------------------------------------------

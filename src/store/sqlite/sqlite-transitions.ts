@@ -16,6 +16,7 @@ import type {
 } from '../contract/types.js';
 import { findEvent, waitQuery } from './sqlite-events.js';
 import { errorToText, toClaimed, type ClaimRow } from './sqlite-rows.js';
+import type { Partitions } from './sqlite-partitions.js';
 import type { FinishedRow, ReadyRow, prepareStatements } from './sqlite-statements.js';
 
 /** Dependents a success made ready, and the finished steps whose edges lead to them. */
@@ -26,9 +27,11 @@ interface Ready {
 
 export class Transitions {
   readonly #s: ReturnType<typeof prepareStatements>;
+  readonly #p: Partitions;
 
-  constructor(statements: ReturnType<typeof prepareStatements>) {
+  constructor(statements: ReturnType<typeof prepareStatements>, partitions: Partitions) {
     this.#s = statements;
+    this.#p = partitions;
   }
 
   /** `completeStep` inside the caller's transaction. */
@@ -185,10 +188,15 @@ export class Transitions {
     this.wakeParent(finished, now);
   }
 
-  /** A run just finished: its parent, if parked, wakes to read the result. */
+  /**
+   * A run just finished: its parent, if parked, wakes to read the result, and if it was gated
+   * (max active runs, a serial schedule) the held runs it made room for are let in.
+   */
   wakeParent(finished: FinishedRow | undefined, now: number): void {
-    const parent = finished?.parent_run_id;
+    if (!finished) return;
+    const parent = finished.parent_run_id;
     if (parent) this.#s.wakeRun.run(now, now, now, parent);
+    if (finished.max_active !== null || finished.serial) this.#p.admit(finished.definition, now);
   }
 
   /** Cancels the unfinished runs below `root` (children, their children…); returns their ids. */
@@ -207,8 +215,11 @@ export class Transitions {
         if (seen.has(child)) continue;
         seen.add(child);
         todo.push(child);
-        if (!this.#s.cancelRun.get(now, now, text, child)) continue;
+        const finished = this.#s.cancelRun.get(now, now, text, child);
+        if (!finished) continue;
         this.cancelUnfinished(child, now, error);
+        // Its parent is being cancelled: only the gates matter.
+        this.wakeParent({ ...finished, parent_run_id: null }, now);
         cancelled.push(child);
       }
     }
