@@ -19,7 +19,7 @@
 import { ConfigError, InputError, NotFoundError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { checkPartitionKey, partitionKeys, partitionRange } from '../core/partitions.js';
-import { isTerminalRun, type RunStatus } from '../core/states.js';
+import { isTerminalRun } from '../core/states.js';
 import type {
   BackfillRecord,
   BackfillStatus,
