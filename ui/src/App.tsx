@@ -3,6 +3,8 @@ import { useEffect } from 'react';
 import { ApiProvider } from './api/client.js';
 import { SignIn } from './shell/SignIn.js';
 import { Sidebar } from './shell/Sidebar.js';
+import { BackfillDetailPage } from './pages/BackfillDetailPage.js';
+import { BackfillsPage } from './pages/BackfillsPage.js';
 import { CatalogPage } from './pages/CatalogPage.js';
 import { DefinitionPage } from './pages/DefinitionPage.js';
 import { GraphBenchPage } from './pages/GraphBenchPage.js';
@@ -23,7 +25,9 @@ function titleOf(pathname: string): string {
         ? 'Workers'
         : section === 'schedules'
           ? 'Schedules'
-          : 'Catalog';
+          : section === 'backfills'
+            ? 'Backfills'
+            : 'Catalog';
   return `${item ? `${item} · ` : ''}${name} · Weft`;
 }
 
@@ -39,6 +43,9 @@ function Page() {
   params = matchPath('/runs/:id', pathname);
   if (params) return <RunDetailPage key={params.id} id={params.id!} />;
   if (pathname === '/schedules') return <SchedulesPage />;
+  if (pathname === '/backfills') return <BackfillsPage />;
+  params = matchPath('/backfills/:id', pathname);
+  if (params) return <BackfillDetailPage key={params.id} id={params.id!} />;
   if (pathname === '/workers') return <WorkersPage />;
   if (pathname === '/__bench/graph') return <GraphBenchPage />;
   return <NotFoundPage what={`No page at ${pathname}.`} />;

@@ -53,15 +53,34 @@ export function Tags({ values }: { values: readonly string[] }) {
 export function StatusBadge({
   status,
   testId,
+  held = false,
+  long = false,
 }: {
   status: RunStatus | StepStatus;
   testId?: string;
+  /**
+   * A queued run held back (its definition's max active runs, a schedule's overlap `queue`):
+   * "queued (held)", or with `long` the reason too.
+   */
+  held?: boolean;
+  long?: boolean;
 }) {
   const shown = uiStatus(status);
+  const isHeld = held && shown === 'queued';
   return (
-    <span className={`status status-${shown}`} data-status={shown} data-testid={testId}>
+    <span
+      className={isHeld ? `status status-${shown} status-held` : `status status-${shown}`}
+      data-status={shown}
+      data-held={isHeld ? 'true' : undefined}
+      data-testid={testId}
+      title={
+        isHeld
+          ? 'held: waiting for a slot (max active runs, or a schedule’s overlap queue)'
+          : undefined
+      }
+    >
       <span className="status-dot" aria-hidden />
-      {shown}
+      {isHeld ? (long ? 'queued (held: waiting for a slot)' : 'queued (held)') : shown}
     </span>
   );
 }

@@ -27,6 +27,7 @@ const CATCH_UPS: { value: CatchUp; label: string }[] = [
 const OVERLAPS: { value: Overlap; label: string }[] = [
   { value: 'allow', label: 'allow: start another run' },
   { value: 'skip', label: 'skip: start none' },
+  { value: 'queue', label: 'queue: start it held, after the previous run' },
   { value: 'cancel-previous', label: 'cancel-previous: cancel it, start the new one' },
 ];
 
@@ -175,6 +176,9 @@ export function ScheduleForm({
   const [catchUp, setCatchUp] = useState<CatchUp>('latest');
   const [maxCatchUp, setMaxCatchUp] = useState('');
   const [overlap, setOverlap] = useState<Overlap>('allow');
+  const [start, setStart] = useState('');
+  const [end, setEnd] = useState('');
+  const [jitter, setJitter] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [submitError, setSubmitError] = useState<UiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -209,6 +213,19 @@ export function ScheduleForm({
         found['schedule-field-max-catch-up'] = 'a whole number ≥ 1';
       }
     }
+    // `datetime-local` is the browser's wall clock: sent as the instant it names.
+    const instant = (text: string, key: string): string | undefined => {
+      if (!text) return undefined;
+      const at = new Date(text);
+      if (Number.isNaN(at.getTime())) {
+        found[key] = 'not a date and time';
+        return undefined;
+      }
+      return at.toISOString();
+    };
+    const startAt = instant(start, 'schedule-field-start');
+    const endAt = instant(end, 'schedule-field-end');
+    if (startAt && endAt && endAt <= startAt) found['schedule-field-end'] = 'must be after start';
     setErrors(found);
     if (Object.keys(found).length) return null;
     return {
@@ -220,6 +237,9 @@ export function ScheduleForm({
       catchUp,
       ...(max !== undefined ? { maxCatchUp: max } : {}),
       overlap,
+      ...(startAt ? { start: startAt } : {}),
+      ...(endAt ? { end: endAt } : {}),
+      ...(jitter.trim() ? { jitter: jitter.trim() } : {}),
     };
   };
 
@@ -464,6 +484,68 @@ export function ScheduleForm({
           </select>
         </Field>
       </div>
+
+      <details className="form-advanced" open={Boolean(start || end || jitter) || undefined}>
+        <summary>Start, end and jitter</summary>
+        <div className="form-row three">
+          <Field
+            id="schedule-field-start"
+            name="start"
+            hint="this browser's time"
+            error={errors['schedule-field-start']}
+            help="No tick before it."
+          >
+            <input
+              id="schedule-field-start"
+              data-testid="schedule-field-start"
+              type="datetime-local"
+              value={start}
+              aria-invalid={invalid('schedule-field-start')}
+              onChange={(e) => {
+                setStart(e.target.value);
+                edited('schedule-field-start');
+                edited('schedule-field-end');
+              }}
+            />
+          </Field>
+          <Field
+            id="schedule-field-end"
+            name="end"
+            hint="this browser's time"
+            error={errors['schedule-field-end']}
+            help="No tick at or after it."
+          >
+            <input
+              id="schedule-field-end"
+              data-testid="schedule-field-end"
+              type="datetime-local"
+              value={end}
+              aria-invalid={invalid('schedule-field-end')}
+              onChange={(e) => {
+                setEnd(e.target.value);
+                edited('schedule-field-end');
+              }}
+            />
+          </Field>
+          <Field
+            id="schedule-field-jitter"
+            name="jitter"
+            hint="30s, 5m"
+            help="Each tick's run starts up to this long after it, spreading load."
+          >
+            <input
+              id="schedule-field-jitter"
+              data-testid="schedule-field-jitter"
+              className="mono"
+              value={jitter}
+              placeholder="0"
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => setJitter(e.target.value)}
+            />
+          </Field>
+        </div>
+      </details>
 
       {submitError && <ScheduleError error={submitError} />}
       <div className="form-actions">

@@ -38,11 +38,14 @@ function FieldInput({
   value,
   onChange,
   invalid,
+  suggestions,
 }: {
   field: FieldSpec;
   value: RawValue;
   onChange: (value: RawValue) => void;
   invalid: boolean;
+  /** Values to offer (a partition param's keys): a list the input suggests from. */
+  suggestions?: readonly string[];
 }) {
   const common = {
     id: `field-${field.path}`,
@@ -95,6 +98,26 @@ function FieldInput({
         />
       );
     case 'string':
+      if (suggestions) {
+        return (
+          <>
+            <input
+              {...common}
+              type="text"
+              className="mono"
+              list={`field-options-${field.path}`}
+              autoComplete="off"
+              value={text}
+              onChange={(e) => onChange(e.target.value)}
+            />
+            <datalist id={`field-options-${field.path}`}>
+              {suggestions.map((option) => (
+                <option key={option} value={option} />
+              ))}
+            </datalist>
+          </>
+        );
+      }
       return (
         <input
           {...common}
@@ -143,11 +166,14 @@ export function SchemaFields({
   values,
   errors,
   onChange,
+  suggestions,
 }: {
   fields: readonly FieldSpec[];
   values: FormValues;
   errors: Readonly<Record<string, string>>;
   onChange: (path: string, value: RawValue) => void;
+  /** Values offered for text fields, by path (a partition param's existing keys). */
+  suggestions?: Readonly<Record<string, readonly string[]>>;
 }) {
   return (
     <>
@@ -169,6 +195,7 @@ export function SchemaFields({
                 values={values}
                 errors={errors}
                 onChange={onChange}
+                suggestions={suggestions}
               />
             </fieldset>
           );
@@ -192,6 +219,7 @@ export function SchemaFields({
               value={values[field.path] ?? ''}
               onChange={(v) => onChange(field.path, v)}
               invalid={error !== undefined}
+              suggestions={suggestions?.[field.path]}
             />
             {field.description && <p className="field-help">{field.description}</p>}
             {error && (

@@ -6,6 +6,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { DefinitionView } from '../../../src/client/index.js';
 import { useApiContext } from '../api/client.js';
+import { useApi } from '../api/use-api.js';
 import { toUiError, type UiError } from '../api/errors.js';
 import { Button } from '../components/Button.js';
 import { InlineError } from '../components/States.js';
@@ -20,6 +21,9 @@ import {
   type RawValue,
 } from './json-schema.js';
 import { SchemaFields } from './SchemaFields.js';
+
+/** The most partition keys the form offers (the latest ones); any other can be typed. */
+const PARTITION_KEYS = 1000;
 
 export function TriggerForm({
   definition,
@@ -37,6 +41,24 @@ export function TriggerForm({
   const [tags, setTags] = useState('');
   const [submitError, setSubmitError] = useState<UiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // A partitioned pipeline's partition param is offered its existing keys, newest first.
+  const spec = definition.graph.kind === 'pipeline' ? definition.graph.partitions : undefined;
+  const { state: keyState } = useApi(
+    async (c): Promise<readonly string[]> => {
+      if (!spec) return [];
+      if (spec.kind === 'static') return spec.keys;
+      const { partitions } = await c.partitions(definition.name, { limit: PARTITION_KEYS });
+      return partitions.map((p) => p.key).reverse();
+    },
+    [definition.name, spec],
+  );
+  const suggestions = useMemo(
+    () =>
+      spec && keyState.status === 'ready' && keyState.data.length > 0
+        ? { [spec.param]: keyState.data }
+        : undefined,
+    [spec, keyState],
+  );
 
   const onChange = (path: string, value: RawValue) => {
     setValues((v) => ({ ...v, [path]: value }));
@@ -105,7 +127,13 @@ export function TriggerForm({
         fields.length === 0 ? (
           <p className="muted">This definition takes no input.</p>
         ) : (
-          <SchemaFields fields={fields} values={values} errors={errors} onChange={onChange} />
+          <SchemaFields
+            fields={fields}
+            values={values}
+            errors={errors}
+            onChange={onChange}
+            suggestions={suggestions}
+          />
         )
       ) : (
         <div className="form-field">

@@ -13,7 +13,11 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 function summary(d: DefinitionView): string {
   if (d.graph.kind === 'pipeline') {
     const maps = d.graph.nodes.filter((n) => n.kind === 'map').length;
-    return `${plural(d.graph.nodes.length, 'node')}${maps ? ` · ${maps} fan-out` : ''}${d.graph.params.length ? ` · ${plural(d.graph.params.length, 'param')}` : ''}`;
+    const { partitions } = d.graph;
+    const partitioned = partitions
+      ? ` · partitioned by ${partitions.param} (${partitions.kind === 'static' ? plural(partitions.keys.length, 'key') : partitions.granularity})`
+      : '';
+    return `${plural(d.graph.nodes.length, 'node')}${maps ? ` · ${maps} fan-out` : ''}${d.graph.params.length ? ` · ${plural(d.graph.params.length, 'param')}` : ''}${partitioned}`;
   }
   return d.graph.retries ? `${d.graph.retries} retries` : 'durable function';
 }

@@ -19,6 +19,7 @@ import { TriggerForm } from '../forms/TriggerForm.js';
 import { DagGraph, pipelineModel } from '../graph/index.js';
 import { Link } from '../router.js';
 import { NotFoundPage } from './NotFoundPage.js';
+import { PartitionsPanel } from './PartitionsPanel.js';
 import { RecentRuns } from './RecentRuns.js';
 import { DefinitionSchedules } from './schedule-parts.js';
 
@@ -144,6 +145,8 @@ export function DefinitionPage({ name }: { name: string }) {
     );
   }
   const definition = state.data;
+  const { graph } = definition;
+  const partitions = graph.kind === 'pipeline' ? graph.partitions : undefined;
   return (
     <div className="page">
       <PageHeader
@@ -181,8 +184,26 @@ export function DefinitionPage({ name }: { name: string }) {
           <Fact label="Labels">
             <Tags values={definition.labels} />
           </Fact>
+          {partitions && (
+            <Fact label="Partitioned by">
+              <code data-testid="definition-partition-param">{partitions.param}</code>{' '}
+              <span className="muted small">
+                {partitions.kind === 'static'
+                  ? `${partitions.keys.length} keys`
+                  : `${partitions.granularity}, ${partitions.timezone}`}
+              </span>
+            </Fact>
+          )}
+          {graph.maxActiveRuns !== undefined && (
+            <Fact label="Max active runs">
+              <span data-testid="definition-max-active" title="more runs wait held">
+                {graph.maxActiveRuns}
+              </span>
+            </Fact>
+          )}
         </Facts>
       </PageHeader>
+      {partitions && <PartitionsPanel definition={definition} spec={partitions} />}
       <DefinitionBody definition={definition} />
       <DefinitionSchedules definition={definition.name} />
       <RecentRuns definition={definition.name} />

@@ -10,7 +10,12 @@ import type { ReactNode } from 'react';
 export const runHref = (id: string) => `/runs/${encodeURIComponent(id)}`;
 
 const columns: Column<RunView>[] = [
-  { key: 'status', header: 'Status', width: 136, render: (r) => <StatusBadge status={r.status} /> },
+  {
+    key: 'status',
+    header: 'Status',
+    width: 136,
+    render: (r) => <StatusBadge status={r.status} held={r.held} />,
+  },
   {
     key: 'id',
     header: 'Run',
@@ -32,6 +37,14 @@ const columns: Column<RunView>[] = [
     render: (r) => (
       <span>
         {r.definition}
+        {r.partition !== null && r.partition !== undefined && (
+          <>
+            {' '}
+            <span className="tag mono" title="partition" data-testid="run-partition">
+              {r.partition}
+            </span>
+          </>
+        )}
         {r.parentRunId && <span className="muted small"> · child</span>}
       </span>
     ),
@@ -66,7 +79,11 @@ export function RunsTable({ state, empty }: { state: TableState<RunView>; empty:
       columns={columns}
       state={state}
       rowKey={(r) => r.id}
-      rowProps={(r) => ({ 'data-testid': `run-row-${r.id}`, 'data-status': r.status })}
+      rowProps={(r) => ({
+        'data-testid': `run-row-${r.id}`,
+        'data-status': r.status,
+        'data-held': String(r.held === true && r.status === 'queued'),
+      })}
       onRowClick={(r) => navigate(runHref(r.id))}
       empty={empty}
     />

@@ -13,6 +13,7 @@ import { useApi } from '../api/use-api.js';
 import { Badge } from '../components/Badge.js';
 import { Button } from '../components/Button.js';
 import { ConfirmDialog, Dialog } from '../components/Dialog.js';
+import { formatDuration, formatTimestamp } from '../components/format.js';
 import { PageHeader } from '../components/PageHeader.js';
 import { Panel } from '../components/Panel.js';
 import { EmptyState, InlineError } from '../components/States.js';
@@ -22,6 +23,7 @@ import { ScheduleForm } from '../forms/ScheduleForm.js';
 import { Link } from '../router.js';
 import { RunsTable } from './RunsTable.js';
 import { NextTick, ScheduleState } from './schedule-parts.js';
+import { SensorsPanel } from './SensorsPanel.js';
 
 const REFRESH_MS = 5000;
 
@@ -85,14 +87,25 @@ function SourceBadge({ source }: { source: ScheduleView['source'] }) {
 
 /** What happens to missed ticks, and to a tick while the previous run is unfinished. */
 function Policies({ schedule }: { schedule: ScheduleView }) {
-  const { catchUp, maxCatchUp, overlap } = schedule.spec;
+  const { catchUp, maxCatchUp, overlap, start, end, jitterMs } = schedule.spec;
   return (
     <span className="muted small">
       <span title="ticks missed while no scheduler ran (catchUp)">
         catch-up: {catchUp === 'all' ? `all (at most ${maxCatchUp})` : catchUp}
       </span>
       {' · '}
-      <span title="a tick while the previous run is unfinished (overlap)">overlap: {overlap}</span>
+      <span
+        title={
+          overlap === 'queue'
+            ? 'a tick while the previous run is unfinished starts its run held, after it'
+            : 'a tick while the previous run is unfinished (overlap)'
+        }
+      >
+        overlap: {overlap}
+      </span>
+      {jitterMs > 0 && <> · jitter {formatDuration(jitterMs)}</>}
+      {start !== null && <> · from {formatTimestamp(start).slice(0, -3)}</>}
+      {end !== null && <> · until {formatTimestamp(end).slice(0, -3)}</>}
     </span>
   );
 }
@@ -287,6 +300,7 @@ export function SchedulesPage() {
         />
       </div>
       {shown && <ScheduleRuns key={shown.name} schedule={shown} onClose={() => setShowing(null)} />}
+      <SensorsPanel />
       <Dialog open={creating} title="New schedule" onClose={() => setCreating(false)} wide>
         <ScheduleForm onCreated={created} onCancel={() => setCreating(false)} />
       </Dialog>

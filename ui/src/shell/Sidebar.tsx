@@ -15,6 +15,13 @@ const SECTIONS = [
     icon: '◷',
     match: ['/schedules'],
   },
+  {
+    to: '/backfills',
+    label: 'Backfills',
+    testId: 'nav-backfills',
+    icon: '▦',
+    match: ['/backfills'],
+  },
   { to: '/workers', label: 'Workers', testId: 'nav-workers', icon: '⚙', match: ['/workers'] },
 ] as const;
 

@@ -9,6 +9,20 @@ import { Duration, RelativeTime } from '../../components/Time.js';
 import { Link } from '../../router.js';
 import { runHref } from '../RunsTable.js';
 
+/** What started the run; a backfill's or a schedule's name links to it. */
+function TriggerText({ trigger }: { trigger: string }) {
+  const backfill = /^backfill:(.+)$/.exec(trigger);
+  if (backfill) {
+    return (
+      <Link to={`/backfills/${encodeURIComponent(backfill[1]!)}`} data-testid="run-backfill">
+        {trigger}
+      </Link>
+    );
+  }
+  if (trigger.startsWith('schedule:')) return <Link to="/schedules">{trigger}</Link>;
+  return <>{trigger}</>;
+}
+
 export function RunHeader({ run, actions }: { run: RunView; actions: ReactNode }) {
   return (
     <PageHeader
@@ -20,7 +34,7 @@ export function RunHeader({ run, actions }: { run: RunView; actions: ReactNode }
       }
       title={
         <span className="run-title">
-          <StatusBadge status={run.status} testId="run-status" />
+          <StatusBadge status={run.status} testId="run-status" held={run.held} long />
           <span className="mono">{run.id}</span>
         </span>
       }
@@ -33,7 +47,16 @@ export function RunHeader({ run, actions }: { run: RunView; actions: ReactNode }
           </Link>{' '}
           <Badge>{run.kind}</Badge>
         </Fact>
-        <Fact label="Trigger">{run.trigger}</Fact>
+        {run.partition !== null && run.partition !== undefined && (
+          <Fact label="Partition">
+            <span className="mono" data-testid="run-partition">
+              {run.partition}
+            </span>
+          </Fact>
+        )}
+        <Fact label="Trigger">
+          <TriggerText trigger={run.trigger} />
+        </Fact>
         <Fact label="Created">
           <span title={formatTimestamp(run.createdAt)}>
             <RelativeTime at={run.createdAt} />
