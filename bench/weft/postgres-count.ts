@@ -3,7 +3,13 @@
  * connection is a `pg.Client`) to count statements and transactions, and time them. The
  * benchmarks use it to say how many round trips a task costs; it never changes a query.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type PgModule from 'pg';
+
+// The `pg` the store uses, the repository root's: once `npm run bench:peers` has installed
+// `bench/` (which has a `pg` of its own for the peers), a plain import here would resolve to
+// that copy and count nothing.
+const pg = createRequire(new URL('../../package.json', import.meta.url))('pg') as typeof PgModule;
 
 export interface QueryCounts {
   /** Statements sent, BEGIN and COMMIT included. */

@@ -678,20 +678,41 @@ export class Engine {
 
   /** Resolves with the run once it has finished (succeeded, failed or cancelled). */
   async wait(runId: string): Promise<RunRecord> {
-    const run = await this.store.getRun(runId);
-    if (!run) throw new NotFoundError('run', runId);
-    if (isTerminalRun(run.status)) return run;
+    // Listening before reading: a run that finishes while the read is under way settles the
+    // waiter (the finish is not missed between the read and the listening).
+    let settle!: (run: RunRecord) => void;
+    const settled = new Promise<RunRecord>((resolve) => (settle = resolve));
+    const list = this.#waiters.get(runId) ?? [];
+    list.push(settle);
+    this.#waiters.set(runId, list);
+    const forget = () => {
+      const left = (this.#waiters.get(runId) ?? []).filter((w) => w !== settle);
+      if (left.length) this.#waiters.set(runId, left);
+      else this.#waiters.delete(runId);
+    };
+    let run: RunRecord | null;
+    try {
+      run = await this.store.getRun(runId);
+    } catch (error) {
+      forget();
+      throw error;
+    }
+    if (!run) {
+      forget();
+      throw new NotFoundError('run', runId);
+    }
+    if (isTerminalRun(run.status)) {
+      forget();
+      return run;
+    }
     if (this.#state !== 'running') {
+      forget();
       throw new ConfigError(
         'invalid_state',
         `cannot wait for run ${runId}: the engine is ${this.#state}`,
       );
     }
-    return new Promise((resolve) => {
-      const list = this.#waiters.get(runId) ?? [];
-      list.push(resolve);
-      this.#waiters.set(runId, list);
-    });
+    return settled;
   }
 
   /**
@@ -1156,7 +1177,12 @@ export class Engine {
     if (result.queuedMore || wokeParent || admitted) this.#wake();
     if (result.applied && (result.queuedMore || isTerminalRun(result.runStatus))) this.#tellPeers();
     if (isTerminalRun(result.runStatus)) {
-      this.#runSettled(runId, result.runStatus, this.#runsSeen.get(runId) ?? '');
+      this.#runSettled(
+        runId,
+        result.runStatus,
+        this.#runsSeen.get(runId) ?? '',
+        result.finishedRun,
+      );
     }
   }
 
@@ -1187,7 +1213,7 @@ export class Engine {
     return context;
   }
 
-  #runSettled(runId: string, status: RunStatus, definition: string): void {
+  #runSettled(runId: string, status: RunStatus, definition: string, run?: RunRecord): void {
     if (!isTerminalRun(status)) return;
     this.#ownRuns.delete(runId);
     this.#contexts.delete(runId);
@@ -1202,6 +1228,11 @@ export class Engine {
     const waiters = this.#waiters.get(runId);
     if (waiters) {
       this.#waiters.delete(runId);
+      // The run as the transition finished it, when the store returned it: no read back.
+      if (run) {
+        for (const w of waiters) w(run);
+        return;
+      }
       void this.store.getRun(runId).then(
         (run) => {
           if (run) for (const w of waiters) w(run);

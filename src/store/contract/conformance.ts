@@ -545,19 +545,38 @@ export function describeStoreConformance(
         const r = await store.completeStep(
           done(a, T0 + 2, { claimNext: { limit: 1, leaseMs: LEASE } }),
         );
-        const last = await store.completeStep(done(r.claimed[0]!, T0 + 3));
+        const { finishedRun, ...last } = await store.completeStep(done(r.claimed[0]!, T0 + 3));
         expect(last).toEqual({
           applied: true,
           runStatus: 'succeeded',
           claimed: [],
           queuedMore: false,
         });
-        expect(await store.getRun(id)).toMatchObject({
+        const stored = await store.getRun(id);
+        expect(stored).toMatchObject({
           status: 'succeeded',
           startedAt: T0 + 1,
           finishedAt: T0 + 3,
           error: null,
         });
+        // A store that returns the finished run returns it as stored.
+        if (finishedRun !== undefined) expect(finishedRun).toEqual(stored);
+      });
+
+      it('finishes a run failed by an earlier step with the list of failed steps', async () => {
+        const id = await create([step('a'), step('b'), step('c', ['a'])]);
+        const a = await claimKey(id, 'a', T0 + 1);
+        await store.failStep(failed(a, T0 + 2));
+        const b = await claimKey(id, 'b', T0 + 3);
+        const { finishedRun, ...last } = await store.completeStep(done(b, T0 + 4));
+        expect(last.runStatus).toBe('failed');
+        const stored = await store.getRun(id);
+        expect(stored).toMatchObject({
+          status: 'failed',
+          finishedAt: T0 + 4,
+          error: { name: 'RunFailed', message: 'steps failed: a' },
+        });
+        if (finishedRun !== undefined) expect(finishedRun).toEqual(stored);
       });
 
       it('refuses a result for another attempt or worker, or a second one, changing nothing', async () => {

@@ -459,6 +459,8 @@ export interface TransitionResult {
   claimed: ClaimedStep[];
   /** Whether steps became ready that were not claimed (others should be woken). */
   queuedMore: boolean;
+  /** The run as this transition finished it, when it did and the store had it at hand. */
+  finishedRun?: RunRecord;
 }
 
 export interface ListRunsQuery {

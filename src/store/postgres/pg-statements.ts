@@ -43,6 +43,8 @@ export type Db = Pick<pg.ClientBase, 'query'>;
 export const NEVER = Number.MAX_SAFE_INTEGER;
 /** A claimable step: must read like the predicate of the `steps_claim` indexes. */
 const CLAIMABLE = `available_at < ${NEVER}`;
+/** The channel of work notifications; the payload is the schema the work was queued in. */
+export const WORK_CHANNEL = 'weft_work';
 /** Run updates to a final status also clear what a parked run waited for. */
 const NOT_WAITING = 'waiting_for = NULL, wait_event = NULL, wait_key = NULL';
 /** What a finishing statement returns ({@link FinishedRow}). */
@@ -127,35 +129,6 @@ export const runInfo = stmt1<[string], Pick<RunRow, 'status' | 'kind' | 'definit
 export const runByIdempotency = stmt1<[string, string], RunRow>(
   'SELECT * FROM runs WHERE definition = $1 AND idempotency_key = $2',
 );
-/**
- * Inserts a run unless its idempotency key is taken (by a run committed or being inserted
- * concurrently: ON CONFLICT waits for that one). Returns no row when taken.
- */
-export const insertRun = stmt1<
-  [
-    string,
-    string,
-    string,
-    string,
-    string[],
-    string,
-    string | null,
-    string | null,
-    string[],
-    number,
-    number,
-    string | null,
-    boolean,
-    number | null,
-    boolean,
-  ],
-  { id: string }
->(
-  `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at, partition_key, held, max_active, serial)
-   VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)
-   ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-   RETURNING id`,
-);
 /** A waiting (parked) workflow run resumes when its `$run` step is claimed. */
 export const startRun = exec<[number, string]>(
   `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1, ${NOT_WAITING}
@@ -192,10 +165,30 @@ export const step = stmt1<[string, string], StepRow>(
 );
 export const steps = stmt<[string], StepRow>('SELECT * FROM steps WHERE run_id = $1 ORDER BY ord');
 
-/** A new run's steps, in one statement: one array per column, in step order. */
-export const insertSteps = exec<
+/**
+ * A new run and its steps, in one statement: the run ($1-$15) unless its idempotency key is
+ * taken (by a run committed or being inserted concurrently: ON CONFLICT waits for that one;
+ * then no row), and only if it was inserted, its steps ($16-$27, one array per column in step
+ * order). Labels travel comma-joined (a label has no comma): unnest cannot take an array of
+ * arrays.
+ */
+export const insertRunAndSteps = stmt1<
   [
     string,
+    string,
+    string,
+    string,
+    string[],
+    string,
+    string | null,
+    string | null,
+    string[],
+    number,
+    number,
+    string | null,
+    boolean,
+    number | null,
+    boolean,
     string[],
     string[],
     string[],
@@ -208,16 +201,25 @@ export const insertSteps = exec<
     (number | null)[],
     (number | null)[],
     (string | null)[],
-  ]
+  ],
+  RunRow
 >(
-  // Labels travel comma-joined (a label has no comma): unnest cannot take an array of arrays.
-  `INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at, labels)
-   SELECT $1, s.key, s.node, s.kind, s.status, s.output, s.waiting_on, $8, s.priority, s.origin, s.queued_at, s.finished_at,
-     string_to_array(s.labels, ',')
-   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $9::int[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])
-     WITH ORDINALITY AS s(key, node, kind, status, output, waiting_on, priority, origin, queued_at, finished_at, labels, n)
-   ORDER BY s.n`,
+  `WITH run AS (
+     INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at, partition_key, held, max_active, serial)
+     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)
+     ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+     RETURNING *
+   ), steps AS (
+     INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at, labels)
+     SELECT run.id, s.key, s.node, s.kind, s.status, s.output, s.waiting_on, $22, s.priority, s.origin, s.queued_at, s.finished_at,
+       string_to_array(s.labels, ',')
+     FROM run, unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::int[], $23::int[], $24::text[], $25::bigint[], $26::bigint[], $27::text[])
+       WITH ORDINALITY AS s(key, node, kind, status, output, waiting_on, priority, origin, queued_at, finished_at, labels, n)
+     ORDER BY s.n
+   )
+   SELECT * FROM run`,
 );
+
 export const insertEdges = exec<[string, string[], string[]]>(
   `INSERT INTO step_edges (run_id, from_key, to_key)
    SELECT $1, f, t FROM unnest($2::text[], $3::text[]) AS e(f, t)
@@ -303,6 +305,33 @@ export const renewLeases = stmt<
 export const succeed = stmt1<[string, string, number, string, string | null, number], HeldRow>(
   `UPDATE steps SET status = 'succeeded', output = $5, error = NULL, finished_at = $6, lease_owner = NULL, lease_expires_at = NULL
    WHERE ${HELD} RETURNING started_at, parent_key, kind`,
+);
+/**
+ * A lone success in one round trip: {@link succeed}, the attempt's `succeeded` row, and
+ * {@link countDownDependents} of the step (only if the caller still held it), whose rows come
+ * back as `dependents`.
+ */
+export const succeedStep = stmt1<
+  [string, string, number, string, string | null, number],
+  HeldRow & { dependents: ReadyRow[] }
+>(
+  `WITH held AS (
+     UPDATE steps SET status = 'succeeded', output = $5, error = NULL, finished_at = $6, lease_owner = NULL, lease_expires_at = NULL
+     WHERE ${HELD} RETURNING started_at, parent_key, kind
+   ), attempt AS (
+     INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+     SELECT $1, $2, $3, 'succeeded', $4, COALESCE(held.started_at, $6), $6, NULL FROM held
+   ), dependents AS (
+     UPDATE steps s SET waiting_on = s.waiting_on - 1
+     FROM step_edges e
+     WHERE e.run_id = $1 AND e.from_key = $2 AND s.run_id = e.run_id AND s.key = e.to_key
+       AND s.status = 'pending' AND EXISTS (SELECT 1 FROM held)
+     RETURNING s.key, s.waiting_on, s.priority, s.labels
+   )
+   SELECT held.started_at, held.parent_key, held.kind,
+     (SELECT COALESCE(json_agg(json_build_object('key', d.key, 'waiting_on', d.waiting_on,
+        'priority', d.priority, 'labels', d.labels)), '[]'::json) FROM dependents d) AS dependents
+   FROM held`,
 );
 export const retry = stmt1<
   [string, string, number, string, number, number, string | null],
@@ -407,6 +436,26 @@ export const cancelSteps = stmt<[string, number], RunningRow & { status: string;
    UPDATE steps s SET status = 'cancelled', finished_at = $2, lease_owner = NULL, lease_expires_at = NULL
    FROM old WHERE s.run_id = $1 AND s.key = old.key AND s.${CANCELLABLE}
    RETURNING old.key, old.status, old.attempt, old.lease_owner, old.started_at, old.ord`,
+);
+/**
+ * Finishes a run with nothing left to do, in one statement: `succeeded`, or `failed` with the
+ * list of its failed steps (as `finishIfDone` words it), and notifies the work channel (a run
+ * finished: callers elsewhere may wait on it). No row while a step is unfinished.
+ */
+export const finishIfDone = stmt1<[number, string], RunRow & FinishedRow>(
+  `WITH failed AS (
+     SELECT array_agg(key ORDER BY ord) AS keys FROM steps WHERE run_id = $2 AND status = 'failed'
+   )
+   UPDATE runs r SET
+     status = CASE WHEN failed.keys IS NULL THEN 'succeeded' ELSE 'failed' END,
+     error = CASE WHEN failed.keys IS NULL THEN NULL ELSE jsonb_build_object('name', 'RunFailed',
+       'message', 'steps failed: ' || array_to_string(failed.keys, ', ')) END,
+     started_at = COALESCE(r.started_at, $1), finished_at = $1, updated_at = $1, ${NOT_WAITING}
+   FROM failed
+   WHERE r.id = $2
+     AND NOT EXISTS (SELECT 1 FROM steps u WHERE u.run_id = $2 AND u.${UNFINISHED})
+     AND CASE WHEN failed.keys IS NULL THEN r.${runMayBecome('succeeded')} ELSE r.${runMayBecome('failed')} END
+   RETURNING r.*, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified`,
 );
 export const anyUnfinished = stmt1<[string], { one: number }>(
   `SELECT 1 AS one FROM steps WHERE run_id = $1 AND ${UNFINISHED} LIMIT 1`,
@@ -681,8 +730,6 @@ export const wakeSlot = exec<[string, number]>(
 
 // Leadership and notifications ----------------------------------------------------------------
 
-/** The channel of work notifications; the payload is the schema the work was queued in. */
-export const WORK_CHANNEL = 'weft_work';
 export const notifyWork = exec<[]>(`SELECT pg_notify('${WORK_CHANNEL}', current_schema())`);
 
 // Batched completions (pg-batch.ts) ---------------------------------------------------------

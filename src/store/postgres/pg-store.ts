@@ -265,30 +265,6 @@ export class PostgresStore implements Store {
       const held =
         (maxActive !== null || serial) &&
         (await P.mustHold(db, run.definition, run.trigger, maxActive, serial));
-      const inserted = await S.insertRun(
-        db,
-        run.id,
-        run.kind,
-        run.definition,
-        run.input,
-        run.outputs,
-        run.trigger,
-        run.parentRunId ?? null,
-        key,
-        run.tags ?? [],
-        priority,
-        at,
-        run.partition ?? null,
-        held,
-        maxActive,
-        serial,
-      );
-      if (!inserted) {
-        // The key is taken (ON CONFLICT waited for the run holding it to commit).
-        const existing = await S.runByIdempotency(db, run.definition, key!);
-        if (!existing) throw new WeftError('idempotency_conflict', `run key ${key} vanished`);
-        return { run: toRun(existing), created: false, claimed: [] };
-      }
       const cols = {
         key: [] as string[],
         node: [] as string[],
@@ -326,28 +302,47 @@ export class PostgresStore implements Store {
           to.push(step.key);
         }
       }
-      if (checked.length > 0) {
-        await S.insertSteps(
-          db,
-          run.id,
-          cols.key,
-          cols.node,
-          cols.kind,
-          cols.status,
-          cols.output,
-          cols.waitingOn,
-          // A held run's steps wait out of the claim indexes until it is let in.
-          held ? S.NEVER : at,
-          cols.priority,
-          cols.origin,
-          cols.queuedAt,
-          cols.finishedAt,
-          cols.labels,
-        );
+      // The run and its steps in one statement (no steps when its idempotency key is taken).
+      const inserted = await S.insertRunAndSteps(
+        db,
+        run.id,
+        run.kind,
+        run.definition,
+        run.input,
+        run.outputs,
+        run.trigger,
+        run.parentRunId ?? null,
+        key,
+        run.tags ?? [],
+        priority,
+        at,
+        run.partition ?? null,
+        held,
+        maxActive,
+        serial,
+        cols.key,
+        cols.node,
+        cols.kind,
+        cols.status,
+        cols.output,
+        cols.waitingOn,
+        // A held run's steps wait out of the claim indexes until it is let in.
+        held ? S.NEVER : at,
+        cols.priority,
+        cols.origin,
+        cols.queuedAt,
+        cols.finishedAt,
+        cols.labels,
+      );
+      if (!inserted) {
+        // The key is taken (ON CONFLICT waited for the run holding it to commit).
+        const existing = await S.runByIdempotency(db, run.definition, key!);
+        if (!existing) throw new WeftError('idempotency_conflict', `run key ${key} vanished`);
+        return { run: toRun(existing), created: false, claimed: [] };
       }
       if (from.length > 0) await S.insertEdges(db, run.id, from, to);
       // Nothing to run (no steps, or all overridden): the run is done as it is created.
-      if (!unfinished) await T.finishIfDone(db, run.id, at);
+      const doneAtOnce = unfinished ? null : await T.finishIfDone(db, run.id, at);
       let claimed: ClaimedStep[] = [];
       if (claim && claim.limit > 0 && unfinished && !held) {
         claimed = await this.#claimIn(db, { ...claim, runId: run.id, now: at });
@@ -355,7 +350,15 @@ export class PostgresStore implements Store {
       // Others have work only if the creator left some; a run done at once may be awaited.
       const queued = held ? 0 : cols.status.filter((s) => s === 'queued').length;
       if (!unfinished || claimed.length < queued) await S.notifyWork(db);
-      return { run: toRun((await S.run(db, run.id))!), created: true, claimed };
+      // The run as inserted, as the claim started it, or as it finished at once: not read back.
+      const record =
+        doneAtOnce ??
+        toRun(
+          claimed.length > 0
+            ? { ...inserted, status: 'running', started_at: at, updated_at: at }
+            : inserted,
+        );
+      return { run: record, created: true, claimed };
     }, recoverRun(run.id));
   }
 
@@ -488,9 +491,10 @@ export class PostgresStore implements Store {
 
   async completeStep(input: CompleteStep): Promise<TransitionResult> {
     return this.#transition(async (db) => {
-      await S.lockRun(db, input.runId);
-      const result = await T.complete(db, input);
-      if (mayWake(result)) await S.notifyWork(db);
+      const locked = await S.lockRun(db, input.runId);
+      const result = await T.complete(db, input, locked);
+      // A run finished by the result was announced by the statement that finished it.
+      if (mayWake(result) && !result.finishedRun) await S.notifyWork(db);
       return result;
     });
   }

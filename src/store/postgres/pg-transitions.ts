@@ -8,6 +8,7 @@
 import { NotFoundError, type SerializedError } from '../../core/errors.js';
 import { isTerminalRun, type RunStatus } from '../../core/states.js';
 import type {
+  RunRecord,
   AttemptStatus,
   CompleteStep,
   StepRef,
@@ -15,7 +16,7 @@ import type {
   WaitInfo,
 } from '../contract/types.js';
 import { findEvent, waitQuery } from './pg-events.js';
-import { json, toClaimed, type ClaimRow } from './pg-rows.js';
+import { json, toClaimed, toRun, type ClaimRow } from './pg-rows.js';
 import * as S from './pg-statements.js';
 import { admit } from './pg-partitions.js';
 import type { Db, FinishedRow, ReadyRow } from './pg-statements.js';
@@ -26,8 +27,18 @@ export interface Ready {
   from: string[];
 }
 
-/** `completeStep` inside the caller's transaction (the run's row locked). */
-export async function complete(db: Db, input: CompleteStep): Promise<TransitionResult> {
+/** What `lockRun` read of the run, for a transition that needs it again. */
+export type LockedRun = NonNullable<Awaited<ReturnType<typeof S.lockRun>>>;
+
+/**
+ * `completeStep` inside the caller's transaction (the run's row locked). `locked`, when the
+ * caller read the run as it locked it, spares reading it again.
+ */
+export async function complete(
+  db: Db,
+  input: CompleteStep,
+  locked?: LockedRun,
+): Promise<TransitionResult> {
   const { runId, key, now } = input;
   if (input.claim) {
     const { leaseMs, startedAt } = input.claim;
@@ -42,9 +53,16 @@ export async function complete(db: Db, input: CompleteStep): Promise<TransitionR
     );
     if (!claimed) return refused(db, runId);
   }
-  const held = await S.succeed(db, runId, key, input.attempt, input.workerId, input.output, now);
+  const held = await S.succeedStep(
+    db,
+    runId,
+    key,
+    input.attempt,
+    input.workerId,
+    input.output,
+    now,
+  );
   if (!held) return refused(db, runId);
-  await recordAttempt(db, input, 'succeeded', held.started_at, null);
   if (input.logs) await S.insertLogs(db, input.logs);
   const woke = input.slot !== undefined && (await S.wakeSlot(db, input.slot, now)) > 0;
   if (held.kind === 'run') {
@@ -57,11 +75,17 @@ export async function complete(db: Db, input: CompleteStep): Promise<TransitionR
       queuedMore: woke,
     };
   }
-  const ready = await afterSuccess(db, runId, key, held.parent_key, now);
+  const ready = await afterSuccess(db, runId, key, held.parent_key, now, held.dependents);
   // Something ready means the run has work left; only otherwise is it worth asking.
-  if (ready.steps.length === 0) await finishIfDone(db, runId, now);
-  const result = await release(db, runId, ready, now, input.workerId, input.claimNext);
-  return woke ? { ...result, queuedMore: true } : result;
+  const finished = ready.steps.length === 0 ? await finishIfDone(db, runId, now) : null;
+  // Nothing else here moves the run's status: what was locked (or just finished) still holds.
+  const run = locked && { ...locked, status: finished?.status ?? locked.status };
+  const result = await release(db, runId, ready, now, input.workerId, input.claimNext, run);
+  return {
+    ...result,
+    ...(woke ? { queuedMore: true } : {}),
+    ...(finished ? { finishedRun: finished } : {}),
+  };
 }
 
 /**
@@ -75,13 +99,16 @@ export async function afterSuccess(
   key: string,
   parentKey: string | null,
   now: number,
+  counted?: ReadyRow[],
 ): Promise<Ready> {
   const ready: Ready = { steps: [], from: [] };
   let done = key;
   let parent = parentKey;
+  // `counted`: the step's own dependents, counted down already (`succeedStep`).
+  let rows = counted;
   for (;;) {
     let any = false;
-    for (const row of await S.countDownDependents(db, runId, done)) {
+    for (const row of rows ?? (await S.countDownDependents(db, runId, done))) {
       if (row.waiting_on > 0) continue;
       ready.steps.push(row);
       any = true;
@@ -92,6 +119,7 @@ export async function afterSuccess(
     if (map?.status !== 'succeeded') return ready;
     done = parent;
     parent = map.parent_key;
+    rows = undefined;
   }
 }
 
@@ -162,19 +190,15 @@ export async function cancelUnfinished(
   return running.map((r) => r.key);
 }
 
-/** Finishes the run if no step is left to do: failed if any step failed, else succeeded. */
-export async function finishIfDone(db: Db, runId: string, now: number): Promise<void> {
-  if ((await S.anyUnfinished(db, runId)) !== undefined) return;
-  const failed = (await S.failedKeys(db, runId)).map((r) => r.key);
-  if (failed.length > 0) {
-    const error: SerializedError = {
-      name: 'RunFailed',
-      message: `steps failed: ${failed.join(', ')}`,
-    };
-    await wakeParent(db, await S.failRun(db, now, json(error), runId), now);
-  } else {
-    await wakeParent(db, await S.succeedRun(db, now, runId), now);
-  }
+/**
+ * Finishes the run if no step is left to do: failed if any step failed (its error lists them),
+ * else succeeded. Returns the run as it finished, or null when it did not finish.
+ */
+export async function finishIfDone(db: Db, runId: string, now: number): Promise<RunRecord | null> {
+  const finished = await S.finishIfDone(db, now, runId);
+  if (!finished) return null;
+  await wakeParent(db, finished, now);
+  return toRun(finished);
 }
 
 /**
@@ -285,6 +309,7 @@ export async function release(
   now: number,
   workerId: string,
   claimNext: { limit: number; leaseMs: number; labels?: readonly string[] } | undefined,
+  known?: LockedRun,
 ): Promise<TransitionResult> {
   const taken: { key: string; row: Omit<ClaimRow, 'run_id' | 'key' | 'kind' | 'definition'> }[] =
     [];
@@ -317,7 +342,7 @@ export async function release(
     }
   }
   if (taken.length < ready.steps.length) await S.queueReady(db, runId, ready.from, now);
-  const run = await S.runInfo(db, runId);
+  const run = known ?? (await S.runInfo(db, runId));
   if (!run) throw new NotFoundError('run', runId);
   let runStatus = run.status;
   // The run is running already unless it was waiting (a workflow): spare the no-op update.
