@@ -201,18 +201,29 @@ export const insertRunAndSteps = stmt1<
     (number | null)[],
     (number | null)[],
     (string | null)[],
+    string | null,
+    number | null,
   ],
   RunRow
 >(
+  // A step inserted `running` is claimed by its creator ($28, leased until $29) as it is
+  // created, and so is the run: its attempt 1 starts now.
   `WITH run AS (
-     INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at, partition_key, held, max_active, serial)
-     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)
+     INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id, idempotency_key, tags, priority, created_at, updated_at, partition_key, held, max_active, serial, started_at)
+     VALUES ($1, $2, $3, CASE WHEN 'running' = ANY($19::text[]) THEN 'running' ELSE 'queued' END,
+       $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15,
+       CASE WHEN 'running' = ANY($19::text[]) THEN $11::bigint END)
      ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING *
    ), steps AS (
-     INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at, labels)
+     INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at, priority, origin, queued_at, finished_at, labels,
+       attempt, lease_owner, lease_expires_at, started_at)
      SELECT run.id, s.key, s.node, s.kind, s.status, s.output, s.waiting_on, $22, s.priority, s.origin, s.queued_at, s.finished_at,
-       string_to_array(s.labels, ',')
+       string_to_array(s.labels, ','),
+       CASE WHEN s.status = 'running' THEN 1 ELSE 0 END,
+       CASE WHEN s.status = 'running' THEN $28 END,
+       CASE WHEN s.status = 'running' THEN $29::bigint END,
+       CASE WHEN s.status = 'running' THEN $11::bigint END
      FROM run, unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::int[], $23::int[], $24::text[], $25::bigint[], $26::bigint[], $27::text[])
        WITH ORDINALITY AS s(key, node, kind, status, output, waiting_on, priority, origin, queued_at, finished_at, labels, n)
      ORDER BY s.n

@@ -302,6 +302,29 @@ export class PostgresStore implements Store {
           to.push(step.key);
         }
       }
+      // The creator claims the first steps as it inserts them (`running`, attempt 1, leased to
+      // it), in claim order: priority, then key; only those whose labels it has.
+      const claimedAt: number[] = [];
+      if (claim && claim.limit > 0 && !held) {
+        const mine = claim.labels ?? [];
+        const candidates = cols.status
+          .map((status, i) => ({ status, i }))
+          .filter(({ status, i }) => {
+            const labels = checked[i]!.step.labels ?? [];
+            return status === 'queued' && labels.every((l) => mine.includes(l));
+          })
+          .sort(
+            (a, b) =>
+              cols.priority[b.i]! - cols.priority[a.i]! ||
+              (cols.key[a.i]! < cols.key[b.i]! ? -1 : cols.key[a.i]! > cols.key[b.i]! ? 1 : 0),
+          )
+          .slice(0, claim.limit);
+        for (const { i } of candidates) {
+          cols.status[i] = 'running';
+          claimedAt.push(i);
+        }
+      }
+      const lease = claim ? at + claim.leaseMs : null;
       // The run and its steps in one statement (no steps when its idempotency key is taken).
       const inserted = await S.insertRunAndSteps(
         db,
@@ -333,6 +356,8 @@ export class PostgresStore implements Store {
         cols.queuedAt,
         cols.finishedAt,
         cols.labels,
+        claimedAt.length > 0 ? claim!.workerId : null,
+        claimedAt.length > 0 ? lease : null,
       );
       if (!inserted) {
         // The key is taken (ON CONFLICT waited for the run holding it to commit).
@@ -343,22 +368,23 @@ export class PostgresStore implements Store {
       if (from.length > 0) await S.insertEdges(db, run.id, from, to);
       // Nothing to run (no steps, or all overridden): the run is done as it is created.
       const doneAtOnce = unfinished ? null : await T.finishIfDone(db, run.id, at);
-      let claimed: ClaimedStep[] = [];
-      if (claim && claim.limit > 0 && unfinished && !held) {
-        claimed = await this.#claimIn(db, { ...claim, runId: run.id, now: at });
-      }
+      const claimed: ClaimedStep[] = claimedAt.map((k) => ({
+        runId: run.id,
+        key: cols.key[k]!,
+        node: cols.node[k]!,
+        parentKey: null,
+        index: null,
+        attempt: 1,
+        kind: run.kind,
+        definition: run.definition,
+        leaseExpiresAt: lease!,
+        input: run.input,
+      }));
       // Others have work only if the creator left some; a run done at once may be awaited.
-      const queued = held ? 0 : cols.status.filter((s) => s === 'queued').length;
-      if (!unfinished || claimed.length < queued) await S.notifyWork(db);
-      // The run as inserted, as the claim started it, or as it finished at once: not read back.
-      const record =
-        doneAtOnce ??
-        toRun(
-          claimed.length > 0
-            ? { ...inserted, status: 'running', started_at: at, updated_at: at }
-            : inserted,
-        );
-      return { run: record, created: true, claimed };
+      const queued = held ? 0 : cols.status.filter((st) => st === 'queued').length;
+      if (!unfinished || queued > 0) await S.notifyWork(db);
+      // The run as inserted (started if it claimed), or as it finished at once: not read back.
+      return { run: doneAtOnce ?? toRun(inserted), created: true, claimed };
     }, recoverRun(run.id));
   }
 
