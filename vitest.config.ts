@@ -26,6 +26,7 @@ export default defineConfig({
             'test/engine/engine.test.ts',
             'test/engine/workflow.test.ts',
             'test/engine/workers.test.ts',
+            'test/engine/submit-many.test.ts',
           ],
           env: { WEFT_TEST_BACKEND: 'postgres' },
         },

@@ -36,6 +36,7 @@ import {
   type CompleteStep,
   type DefinitionRecord,
   type EventRecord,
+  type NewRun,
   type NewStep,
   type RunRecord,
   type TransitionResult,
@@ -397,6 +398,57 @@ export class Engine {
   }
 
   /**
+   * Submits many runs of one definition in one store transaction (a few statements on
+   * Postgres, whatever their number): each item's params are checked and its steps planned as
+   * {@link submit} would, and one result comes back per item, in order. For enqueuing in bulk.
+   * With the code of the definition when this engine has it, else as registered.
+   */
+  async submitMany(
+    target: Definition | string,
+    items: readonly Omit<SubmitOptions, 'overrides' | 'parentRunId'>[],
+  ): Promise<{ run: RunRecord; created: boolean }[]> {
+    const name = typeof target === 'string' ? target : target.name;
+    if (typeof target !== 'string' && !this.registry.has(name)) this.registry.add(target);
+    const code = this.registry.has(name) ? this.registry.get(name) : null;
+    const record = code ? null : await this.#registered(name);
+    const kind = code?.kind ?? record!.kind;
+    const now = this.clock.now();
+    const batch = items.map((options) => {
+      const priority = options.priority ?? 0;
+      let planned: { input: unknown; steps: NewStep[] };
+      let gates: RunGates;
+      if (code) {
+        planned =
+          code.kind === 'workflow'
+            ? planWorkflowRun(code, options, priority)
+            : planPipelineRun(code, options, priority);
+        gates = gatesOf(code, planned.input, now);
+      } else {
+        planned = planRegistered(record!, {
+          params: options.params,
+          ...(options.outputs ? { outputs: options.outputs } : {}),
+          priority,
+        });
+        gates = gatesOf(record!, planned.input, now);
+      }
+      const input = encode(planned.input, kind === 'workflow' ? 'input' : 'params');
+      return { run: this.#newRun(kind, name, input, options, gates, now), steps: planned.steps };
+    });
+    const results = await this.store.createRuns(batch);
+    for (const { run, created } of results) {
+      if (!isTerminalRun(run.status)) this.#ownRuns.add(run.id);
+      if (created) {
+        this.emit({ type: 'run', runId: run.id, definition: name, status: run.status, at: now });
+      }
+    }
+    if (results.some((r) => r.created)) {
+      this.#tellPeers();
+      this.#wake();
+    }
+    return results;
+  }
+
+  /**
    * Submits a run of a definition by name: with its code when this engine has it (the zod
    * schema checks the input), else from what a worker registered ({@link submitRegistered}).
    * A NotFoundError when neither is there.
@@ -533,6 +585,32 @@ export class Engine {
     return found;
   }
 
+  #newRun(
+    kind: Definition['kind'],
+    name: string,
+    input: Encoded,
+    options: SubmitOptions,
+    gates: RunGates,
+    now: number,
+  ): NewRun {
+    return {
+      id: newId('run', now),
+      kind,
+      definition: name,
+      input,
+      outputs: kind === 'pipeline' && options.outputs ? [...options.outputs] : [],
+      trigger: options.trigger ?? 'api',
+      parentRunId: options.parentRunId ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      tags: options.tags ?? [],
+      priority: options.priority ?? 0,
+      createdAt: now,
+      partition: gates.partition,
+      maxActive: gates.maxActive,
+      serial: options.serial ?? false,
+    };
+  }
+
   async #create(
     kind: Definition['kind'],
     name: string,
@@ -541,7 +619,6 @@ export class Engine {
     options: SubmitOptions,
     gates: RunGates,
   ): Promise<{ run: RunRecord; created: boolean }> {
-    const priority = options.priority ?? 0;
     const now = this.clock.now();
     // A worker with a free slot takes the new run's first steps in the same transaction: they
     // start without a round trip through the queue (and without waking anyone).
@@ -549,22 +626,7 @@ export class Engine {
     this.#reserved += free;
     const { run, created, claimed } = await this.store
       .createRun(
-        {
-          id: newId('run', now),
-          kind,
-          definition: name,
-          input,
-          outputs: kind === 'pipeline' && options.outputs ? [...options.outputs] : [],
-          trigger: options.trigger ?? 'api',
-          parentRunId: options.parentRunId ?? null,
-          idempotencyKey: options.idempotencyKey ?? null,
-          tags: options.tags ?? [],
-          priority,
-          createdAt: now,
-          partition: gates.partition,
-          maxActive: gates.maxActive,
-          serial: options.serial ?? false,
-        },
+        this.#newRun(kind, name, input, options, gates, now),
         steps,
         free > 0
           ? { workerId: this.workerId, limit: free, leaseMs: this.leaseMs, labels: this.labels }

@@ -91,6 +91,62 @@ export function describeStoreConformance(
 
     // Runs -------------------------------------------------------------------------------------
 
+    describe('createRuns', () => {
+      it('creates several runs in one call, in order, as createRun would', async () => {
+        const first = newRun({ idempotencyKey: 'k1', tags: ['batch'], priority: 2 });
+        const second = newRun({ outputs: ['b'], partition: '2026-01-02' });
+        const results = await store.createRuns([
+          { run: first, steps: [step('a'), step('b', ['a'])] },
+          { run: second, steps: [step('a'), step('b', ['a'])] },
+        ]);
+        expect(results.map((r) => [r.run.id, r.created])).toEqual([
+          [first.id, true],
+          [second.id, true],
+        ]);
+        for (const r of results) expect(r.run).toEqual(await store.getRun(r.run.id));
+        expect(results[0]!.run).toMatchObject({ status: 'queued', tags: ['batch'], priority: 2 });
+        expect(results[1]!.run).toMatchObject({ outputs: ['b'], partition: '2026-01-02' });
+        expect(await statuses(first.id)).toEqual({ a: 'queued', b: 'pending' });
+        // The edges are there: each run goes to the end.
+        let now = T0 + 10;
+        for (;;) {
+          const claimed = await claim(now++, 10);
+          if (claimed.length === 0) break;
+          for (const c of claimed) await store.completeStep(done(c, now++));
+        }
+        for (const r of results) expect((await store.getRun(r.run.id))!.status).toBe('succeeded');
+        expect(await store.createRuns([])).toEqual([]);
+      });
+
+      it('returns the run holding an idempotency key, also one taken earlier in the batch', async () => {
+        const existing = await create([step('a')], { idempotencyKey: 'taken' });
+        const fresh = newRun({ idempotencyKey: 'fresh' });
+        const results = await store.createRuns([
+          { run: newRun({ idempotencyKey: 'taken' }), steps: [step('a')] },
+          { run: fresh, steps: [step('a')] },
+          { run: newRun({ idempotencyKey: 'fresh' }), steps: [step('a')] },
+        ]);
+        expect(results.map((r) => [r.run.id, r.created])).toEqual([
+          [existing, false],
+          [fresh.id, true],
+          [fresh.id, false],
+        ]);
+        expect(await store.listSteps(fresh.id)).toHaveLength(1);
+      });
+
+      it('finishes a run with nothing to do, and holds a gated run', async () => {
+        await create([step('a')], { maxActive: 1 });
+        const overridden = newRun();
+        const gated = newRun({ maxActive: 1 });
+        const [done1, held] = await store.createRuns([
+          { run: overridden, steps: [step('a', [], { override: '1' })] },
+          { run: gated, steps: [step('a')] },
+        ]);
+        expect(done1!.run.status).toBe('succeeded');
+        expect(held!.run.held).toBe(true);
+      });
+    });
+
     describe('createRun', () => {
       it('inserts a queued run with every field', async () => {
         const parent = await create([step('p')]);

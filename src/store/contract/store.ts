@@ -68,6 +68,13 @@ export interface Store {
     steps: NewStep[],
     claim?: CreateClaim,
   ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }>;
+  /**
+   * {@link createRun} for several runs (without claims), in one transaction: one result per
+   * input, in order. Enqueuing many runs at once costs a few statements, not a transaction each.
+   */
+  createRuns(
+    runs: readonly { run: NewRun; steps: NewStep[] }[],
+  ): Promise<{ run: RunRecord; created: boolean }[]>;
   getRun(id: string): Promise<RunRecord | null>;
   /** Newest first (by id), matching every filter given. */
   listRuns(query?: ListRunsQuery): Promise<RunRecord[]>;

@@ -51,7 +51,7 @@
  * up, or idempotent.
  */
 import { WeftError } from '../../core/errors.js';
-import type { EventRecord, RunRecord } from '../contract/types.js';
+import type { EventRecord, NewRun, RunRecord } from '../contract/types.js';
 import { toEvent, toRun, type EventRow } from './pg-rows.js';
 import * as S from './pg-statements.js';
 import type { Db } from './pg-statements.js';
@@ -170,6 +170,28 @@ export function recoverRun(
     // Steps the lost COMMIT claimed for the caller are not handed to it: their leases expire
     // and they run then (at least once).
     return row ? { run: toRun(row), created: true, claimed: [] } : undefined;
+  };
+}
+
+/**
+ * `createRuns`' recovery after an ambiguous COMMIT: the runs, if that COMMIT stored them (one
+ * transaction stored all of them or none). A run it did not insert had its idempotency key
+ * taken: the run holding the key is returned, `created: false`.
+ */
+export function recoverRuns(
+  runs: readonly NewRun[],
+): (db: Db) => Promise<{ run: RunRecord; created: boolean }[] | undefined> {
+  return async (db) => {
+    const rows = await Promise.all(runs.map((r) => S.run(db, r.id)));
+    if (rows.every((row) => row === undefined)) return undefined;
+    const out: { run: RunRecord; created: boolean }[] = [];
+    for (const [i, run] of runs.entries()) {
+      const row = rows[i] ?? (await S.runByIdempotency(db, run.definition, run.idempotencyKey!));
+      if (!row)
+        throw new WeftError('idempotency_conflict', `run key ${run.idempotencyKey} vanished`);
+      out.push({ run: toRun(row), created: rows[i] !== undefined });
+    }
+    return out;
   };
 }
 

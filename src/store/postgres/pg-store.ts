@@ -75,6 +75,7 @@ import {
   toWorker,
   type RunRow,
 } from './pg-rows.js';
+import { insertPlainRuns } from './pg-bulk.js';
 import * as P from './pg-partitions.js';
 import * as S from './pg-statements.js';
 import { NEVER, claimQueuedSql, type ClaimedRow, type Db } from './pg-statements.js';
@@ -85,6 +86,7 @@ import {
   Outage,
   recoverEvent,
   recoverRun,
+  recoverRuns,
   withReconnect,
   type ReconnectOptions,
 } from './pg-retry.js';
@@ -256,136 +258,202 @@ export class PostgresStore implements Store {
     claim?: CreateClaim,
   ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }> {
     const checked = checkNewSteps(run.definition, steps);
-    return this.#tx(async (db) => {
-      const key = run.idempotencyKey ?? null;
-      const at = run.createdAt;
-      const priority = run.priority ?? 0;
-      const maxActive = run.maxActive ?? null;
-      const serial = run.serial ?? false;
-      const held =
-        (maxActive !== null || serial) &&
-        (await P.mustHold(db, run.definition, run.trigger, maxActive, serial));
-      const cols = {
-        key: [] as string[],
-        node: [] as string[],
-        kind: [] as string[],
-        status: [] as string[],
-        output: [] as (string | null)[],
-        waitingOn: [] as number[],
-        priority: [] as number[],
-        origin: [] as string[],
-        queuedAt: [] as (number | null)[],
-        finishedAt: [] as (number | null)[],
-        labels: [] as (string | null)[],
-      };
-      const from: string[] = [];
-      const to: string[] = [];
-      let unfinished = false;
-      for (const { step, deps, waitingOn } of checked) {
-        const override = step.override !== undefined;
-        // Waiting only on overrides means waiting on nothing: queued at once.
-        const status = override ? 'succeeded' : waitingOn === 0 ? 'queued' : 'pending';
-        cols.key.push(step.key);
-        cols.node.push(step.node);
-        cols.kind.push(step.kind ?? 'node');
-        cols.status.push(status);
-        cols.output.push(override ? step.override! : null);
-        cols.waitingOn.push(override ? 0 : waitingOn);
-        cols.priority.push(step.priority ?? priority);
-        cols.origin.push(override ? 'override' : 'run');
-        cols.queuedAt.push(status === 'queued' ? at : null);
-        cols.finishedAt.push(override ? at : null);
-        cols.labels.push(!override && step.labels?.length ? step.labels.join(',') : null);
-        if (!override) unfinished = true;
-        for (const dep of deps) {
-          from.push(dep);
-          to.push(step.key);
+    return this.#tx((db) => this.#insertRun(db, run, checked, claim), recoverRun(run.id));
+  }
+
+  async createRuns(
+    runs: readonly { run: NewRun; steps: NewStep[] }[],
+  ): Promise<{ run: RunRecord; created: boolean }[]> {
+    if (runs.length === 0) return [];
+    const checked = runs.map((r) => checkNewSteps(r.run.definition, r.steps));
+    return this.#tx(
+      async (db) => {
+        const out: { run: RunRecord; created: boolean }[] = new Array<{
+          run: RunRecord;
+          created: boolean;
+        }>(runs.length);
+        // Runs without gates go in set-based (three statements whatever their number); a gated
+        // run counts its definition's active runs first, one at a time.
+        const plain: number[] = [];
+        for (const [i, { run }] of runs.entries()) {
+          if ((run.maxActive ?? null) !== null || run.serial) {
+            const { run: record, created } = await this.#insertRun(db, run, checked[i]!, undefined);
+            out[i] = { run: record, created };
+          } else {
+            plain.push(i);
+          }
         }
-      }
-      // The creator claims the first steps as it inserts them (`running`, attempt 1, leased to
-      // it), in claim order: priority, then key; only those whose labels it has.
-      const claimedAt: number[] = [];
-      if (claim && claim.limit > 0 && !held) {
-        const mine = claim.labels ?? [];
-        const candidates = cols.status
-          .map((status, i) => ({ status, i }))
-          .filter(({ status, i }) => {
-            const labels = checked[i]!.step.labels ?? [];
-            return status === 'queued' && labels.every((l) => mine.includes(l));
-          })
-          .sort(
-            (a, b) =>
-              cols.priority[b.i]! - cols.priority[a.i]! ||
-              (cols.key[a.i]! < cols.key[b.i]! ? -1 : cols.key[a.i]! > cols.key[b.i]! ? 1 : 0),
-          )
-          .slice(0, claim.limit);
-        for (const { i } of candidates) {
-          cols.status[i] = 'running';
-          claimedAt.push(i);
+        if (plain.length > 0) {
+          const inserted = await insertPlainRuns(
+            db,
+            plain.map((i) => ({ run: runs[i]!.run, checked: checked[i]! })),
+          );
+          let queued = false;
+          for (const i of plain) {
+            const run = runs[i]!.run;
+            const row = inserted.rows.get(run.id);
+            if (!row) {
+              // Its idempotency key is taken (by an earlier run, or one earlier in this batch).
+              const existing = await S.runByIdempotency(db, run.definition, run.idempotencyKey!);
+              if (!existing) {
+                throw new WeftError(
+                  'idempotency_conflict',
+                  `run key ${run.idempotencyKey} vanished`,
+                );
+              }
+              out[i] = { run: toRun(existing), created: false };
+              continue;
+            }
+            if (inserted.queued.has(run.id)) queued = true;
+            // Nothing to run (all overridden): done as it is created.
+            const done = inserted.unfinished.has(run.id)
+              ? null
+              : await T.finishIfDone(db, run.id, run.createdAt);
+            out[i] = { run: done ?? toRun(row), created: true };
+          }
+          if (queued) await S.notifyWork(db);
         }
+        return out;
+      },
+      recoverRuns(runs.map((r) => r.run)),
+    );
+  }
+
+  /** `createRun` inside the caller's transaction. */
+  async #insertRun(
+    db: Db,
+    run: NewRun,
+    checked: ReturnType<typeof checkNewSteps>,
+    claim: CreateClaim | undefined,
+  ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }> {
+    const key = run.idempotencyKey ?? null;
+    const at = run.createdAt;
+    const priority = run.priority ?? 0;
+    const maxActive = run.maxActive ?? null;
+    const serial = run.serial ?? false;
+    const held =
+      (maxActive !== null || serial) &&
+      (await P.mustHold(db, run.definition, run.trigger, maxActive, serial));
+    const cols = {
+      key: [] as string[],
+      node: [] as string[],
+      kind: [] as string[],
+      status: [] as string[],
+      output: [] as (string | null)[],
+      waitingOn: [] as number[],
+      priority: [] as number[],
+      origin: [] as string[],
+      queuedAt: [] as (number | null)[],
+      finishedAt: [] as (number | null)[],
+      labels: [] as (string | null)[],
+    };
+    const from: string[] = [];
+    const to: string[] = [];
+    let unfinished = false;
+    for (const { step, deps, waitingOn } of checked) {
+      const override = step.override !== undefined;
+      // Waiting only on overrides means waiting on nothing: queued at once.
+      const status = override ? 'succeeded' : waitingOn === 0 ? 'queued' : 'pending';
+      cols.key.push(step.key);
+      cols.node.push(step.node);
+      cols.kind.push(step.kind ?? 'node');
+      cols.status.push(status);
+      cols.output.push(override ? step.override! : null);
+      cols.waitingOn.push(override ? 0 : waitingOn);
+      cols.priority.push(step.priority ?? priority);
+      cols.origin.push(override ? 'override' : 'run');
+      cols.queuedAt.push(status === 'queued' ? at : null);
+      cols.finishedAt.push(override ? at : null);
+      cols.labels.push(!override && step.labels?.length ? step.labels.join(',') : null);
+      if (!override) unfinished = true;
+      for (const dep of deps) {
+        from.push(dep);
+        to.push(step.key);
       }
-      const lease = claim ? at + claim.leaseMs : null;
-      // The run and its steps in one statement (no steps when its idempotency key is taken).
-      const inserted = await S.insertRunAndSteps(
-        db,
-        run.id,
-        run.kind,
-        run.definition,
-        run.input,
-        run.outputs,
-        run.trigger,
-        run.parentRunId ?? null,
-        key,
-        run.tags ?? [],
-        priority,
-        at,
-        run.partition ?? null,
-        held,
-        maxActive,
-        serial,
-        cols.key,
-        cols.node,
-        cols.kind,
-        cols.status,
-        cols.output,
-        cols.waitingOn,
-        // A held run's steps wait out of the claim indexes until it is let in.
-        held ? S.NEVER : at,
-        cols.priority,
-        cols.origin,
-        cols.queuedAt,
-        cols.finishedAt,
-        cols.labels,
-        claimedAt.length > 0 ? claim!.workerId : null,
-        claimedAt.length > 0 ? lease : null,
-      );
-      if (!inserted) {
-        // The key is taken (ON CONFLICT waited for the run holding it to commit).
-        const existing = await S.runByIdempotency(db, run.definition, key!);
-        if (!existing) throw new WeftError('idempotency_conflict', `run key ${key} vanished`);
-        return { run: toRun(existing), created: false, claimed: [] };
+    }
+    // The creator claims the first steps as it inserts them (`running`, attempt 1, leased to
+    // it), in claim order: priority, then key; only those whose labels it has.
+    const claimedAt: number[] = [];
+    if (claim && claim.limit > 0 && !held) {
+      const mine = claim.labels ?? [];
+      const candidates = cols.status
+        .map((status, i) => ({ status, i }))
+        .filter(({ status, i }) => {
+          const labels = checked[i]!.step.labels ?? [];
+          return status === 'queued' && labels.every((l) => mine.includes(l));
+        })
+        .sort(
+          (a, b) =>
+            cols.priority[b.i]! - cols.priority[a.i]! ||
+            (cols.key[a.i]! < cols.key[b.i]! ? -1 : cols.key[a.i]! > cols.key[b.i]! ? 1 : 0),
+        )
+        .slice(0, claim.limit);
+      for (const { i } of candidates) {
+        cols.status[i] = 'running';
+        claimedAt.push(i);
       }
-      if (from.length > 0) await S.insertEdges(db, run.id, from, to);
-      // Nothing to run (no steps, or all overridden): the run is done as it is created.
-      const doneAtOnce = unfinished ? null : await T.finishIfDone(db, run.id, at);
-      const claimed: ClaimedStep[] = claimedAt.map((k) => ({
-        runId: run.id,
-        key: cols.key[k]!,
-        node: cols.node[k]!,
-        parentKey: null,
-        index: null,
-        attempt: 1,
-        kind: run.kind,
-        definition: run.definition,
-        leaseExpiresAt: lease!,
-        input: run.input,
-      }));
-      // Others have work only if the creator left some; a run done at once may be awaited.
-      const queued = held ? 0 : cols.status.filter((st) => st === 'queued').length;
-      if (!unfinished || queued > 0) await S.notifyWork(db);
-      // The run as inserted (started if it claimed), or as it finished at once: not read back.
-      return { run: doneAtOnce ?? toRun(inserted), created: true, claimed };
-    }, recoverRun(run.id));
+    }
+    const lease = claim ? at + claim.leaseMs : null;
+    // The run and its steps in one statement (no steps when its idempotency key is taken).
+    const inserted = await S.insertRunAndSteps(
+      db,
+      run.id,
+      run.kind,
+      run.definition,
+      run.input,
+      run.outputs,
+      run.trigger,
+      run.parentRunId ?? null,
+      key,
+      run.tags ?? [],
+      priority,
+      at,
+      run.partition ?? null,
+      held,
+      maxActive,
+      serial,
+      cols.key,
+      cols.node,
+      cols.kind,
+      cols.status,
+      cols.output,
+      cols.waitingOn,
+      // A held run's steps wait out of the claim indexes until it is let in.
+      held ? S.NEVER : at,
+      cols.priority,
+      cols.origin,
+      cols.queuedAt,
+      cols.finishedAt,
+      cols.labels,
+      claimedAt.length > 0 ? claim!.workerId : null,
+      claimedAt.length > 0 ? lease : null,
+    );
+    if (!inserted) {
+      // The key is taken (ON CONFLICT waited for the run holding it to commit).
+      const existing = await S.runByIdempotency(db, run.definition, key!);
+      if (!existing) throw new WeftError('idempotency_conflict', `run key ${key} vanished`);
+      return { run: toRun(existing), created: false, claimed: [] };
+    }
+    if (from.length > 0) await S.insertEdges(db, run.id, from, to);
+    // Nothing to run (no steps, or all overridden): the run is done as it is created.
+    const doneAtOnce = unfinished ? null : await T.finishIfDone(db, run.id, at);
+    const claimed: ClaimedStep[] = claimedAt.map((k) => ({
+      runId: run.id,
+      key: cols.key[k]!,
+      node: cols.node[k]!,
+      parentKey: null,
+      index: null,
+      attempt: 1,
+      kind: run.kind,
+      definition: run.definition,
+      leaseExpiresAt: lease!,
+      input: run.input,
+    }));
+    // Others have work only if the creator left some; a run done at once may be awaited.
+    const queued = held ? 0 : cols.status.filter((st) => st === 'queued').length;
+    if (!unfinished || queued > 0) await S.notifyWork(db);
+    // The run as inserted (started if it claimed), or as it finished at once: not read back.
+    return { run: doneAtOnce ?? toRun(inserted), created: true, claimed };
   }
 
   async getRun(id: string): Promise<RunRecord | null> {

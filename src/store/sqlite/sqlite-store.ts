@@ -134,89 +134,109 @@ export class SqliteStore implements Store {
     claim?: CreateClaim,
   ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }> {
     const checked = checkNewSteps(run.definition, steps);
-    return this.#tx(() => {
-      const key = run.idempotencyKey ?? null;
-      if (key !== null) {
-        const existing = this.#s.runByIdempotency.get(run.definition, key);
-        if (existing) return { run: toRun(existing), created: false, claimed: [] };
+    return this.#tx(() => this.#insertRun(run, checked, claim));
+  }
+
+  async createRuns(
+    runs: readonly { run: NewRun; steps: NewStep[] }[],
+  ): Promise<{ run: RunRecord; created: boolean }[]> {
+    if (runs.length === 0) return [];
+    const checked = runs.map((r) => checkNewSteps(r.run.definition, r.steps));
+    return this.#tx(() =>
+      runs.map((r, i) => {
+        const { run, created } = this.#insertRun(r.run, checked[i]!, undefined);
+        return { run, created };
+      }),
+    );
+  }
+
+  /** `createRun` inside the caller's transaction. */
+  #insertRun(
+    run: NewRun,
+    checked: ReturnType<typeof checkNewSteps>,
+    claim: CreateClaim | undefined,
+  ): { run: RunRecord; created: boolean; claimed: ClaimedStep[] } {
+    const key = run.idempotencyKey ?? null;
+    if (key !== null) {
+      const existing = this.#s.runByIdempotency.get(run.definition, key);
+      if (existing) return { run: toRun(existing), created: false, claimed: [] };
+    }
+    const at = run.createdAt;
+    const priority = run.priority ?? 0;
+    const maxActive = run.maxActive ?? null;
+    const serial = run.serial ?? false;
+    const held =
+      (maxActive !== null || serial) &&
+      this.#p.mustHold(run.definition, run.trigger, maxActive, serial);
+    this.#s.insertRun.run(
+      run.id,
+      run.kind,
+      run.definition,
+      run.input,
+      JSON.stringify(run.outputs),
+      run.trigger,
+      run.parentRunId ?? null,
+      key,
+      JSON.stringify(run.tags ?? []),
+      priority,
+      at,
+      at,
+      run.partition ?? null,
+      held ? 1 : 0,
+      maxActive,
+      serial ? 1 : 0,
+    );
+    // A held run's steps wait out of the claim indexes until it is let in.
+    const availableAt = held ? NEVER : at;
+    let unfinished = false;
+    for (const { step, deps, waitingOn } of checked) {
+      const p = step.priority ?? priority;
+      const kind = step.kind ?? 'node';
+      if (step.override !== undefined) {
+        this.#s.insertStep.run(
+          run.id,
+          step.key,
+          step.node,
+          kind,
+          'succeeded',
+          step.override,
+          0,
+          at,
+          p,
+          'override',
+          null,
+          at,
+          null,
+        );
+      } else {
+        // Waiting only on overrides means waiting on nothing: queued at once.
+        const status = waitingOn === 0 ? 'queued' : 'pending';
+        this.#s.insertStep.run(
+          run.id,
+          step.key,
+          step.node,
+          kind,
+          status,
+          null,
+          waitingOn,
+          availableAt,
+          p,
+          'run',
+          status === 'queued' ? at : null,
+          null,
+          step.labels?.length ? JSON.stringify(step.labels) : null,
+        );
+        unfinished = true;
       }
-      const at = run.createdAt;
-      const priority = run.priority ?? 0;
-      const maxActive = run.maxActive ?? null;
-      const serial = run.serial ?? false;
-      const held =
-        (maxActive !== null || serial) &&
-        this.#p.mustHold(run.definition, run.trigger, maxActive, serial);
-      this.#s.insertRun.run(
-        run.id,
-        run.kind,
-        run.definition,
-        run.input,
-        JSON.stringify(run.outputs),
-        run.trigger,
-        run.parentRunId ?? null,
-        key,
-        JSON.stringify(run.tags ?? []),
-        priority,
-        at,
-        at,
-        run.partition ?? null,
-        held ? 1 : 0,
-        maxActive,
-        serial ? 1 : 0,
-      );
-      // A held run's steps wait out of the claim indexes until it is let in.
-      const availableAt = held ? NEVER : at;
-      let unfinished = false;
-      for (const { step, deps, waitingOn } of checked) {
-        const p = step.priority ?? priority;
-        const kind = step.kind ?? 'node';
-        if (step.override !== undefined) {
-          this.#s.insertStep.run(
-            run.id,
-            step.key,
-            step.node,
-            kind,
-            'succeeded',
-            step.override,
-            0,
-            at,
-            p,
-            'override',
-            null,
-            at,
-            null,
-          );
-        } else {
-          // Waiting only on overrides means waiting on nothing: queued at once.
-          const status = waitingOn === 0 ? 'queued' : 'pending';
-          this.#s.insertStep.run(
-            run.id,
-            step.key,
-            step.node,
-            kind,
-            status,
-            null,
-            waitingOn,
-            availableAt,
-            p,
-            'run',
-            status === 'queued' ? at : null,
-            null,
-            step.labels?.length ? JSON.stringify(step.labels) : null,
-          );
-          unfinished = true;
-        }
-        for (const dep of deps) this.#s.insertEdge.run(run.id, dep, step.key);
-      }
-      // Nothing to run (no steps, or all overridden): the run is done as it is created.
-      if (!unfinished) this.#t.finishIfDone(run.id, at);
-      const claimed =
-        claim && claim.limit > 0 && unfinished && !held
-          ? this.#claim({ ...claim, runId: run.id, now: at })
-          : [];
-      return { run: toRun(this.#s.run.get(run.id)!), created: true, claimed };
-    });
+      for (const dep of deps) this.#s.insertEdge.run(run.id, dep, step.key);
+    }
+    // Nothing to run (no steps, or all overridden): the run is done as it is created.
+    if (!unfinished) this.#t.finishIfDone(run.id, at);
+    const claimed =
+      claim && claim.limit > 0 && unfinished && !held
+        ? this.#claim({ ...claim, runId: run.id, now: at })
+        : [];
+    return { run: toRun(this.#s.run.get(run.id)!), created: true, claimed };
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
