@@ -454,8 +454,13 @@ export const cancelSteps = stmt<[string, number], RunningRow & { status: string;
  * finished: callers elsewhere may wait on it). No row while a step is unfinished.
  */
 export const finishIfDone = stmt1<[number, string], RunRow & FinishedRow>(
-  `WITH failed AS (
-     SELECT array_agg(key ORDER BY ord) AS keys FROM steps WHERE run_id = $2 AND status = 'failed'
+  // `pending` is a one-time probe: while the run has a step to do, the failed steps are never
+  // scanned (this runs after every lone completion that made nothing ready).
+  `WITH pending AS (
+     SELECT 1 FROM steps u WHERE u.run_id = $2 AND u.${UNFINISHED} LIMIT 1
+   ), failed AS (
+     SELECT array_agg(key ORDER BY ord) AS keys FROM steps
+     WHERE run_id = $2 AND status = 'failed' AND NOT EXISTS (SELECT 1 FROM pending)
    )
    UPDATE runs r SET
      status = CASE WHEN failed.keys IS NULL THEN 'succeeded' ELSE 'failed' END,
@@ -464,15 +469,9 @@ export const finishIfDone = stmt1<[number, string], RunRow & FinishedRow>(
      started_at = COALESCE(r.started_at, $1), finished_at = $1, updated_at = $1, ${NOT_WAITING}
    FROM failed
    WHERE r.id = $2
-     AND NOT EXISTS (SELECT 1 FROM steps u WHERE u.run_id = $2 AND u.${UNFINISHED})
+     AND NOT EXISTS (SELECT 1 FROM pending)
      AND CASE WHEN failed.keys IS NULL THEN r.${runMayBecome('succeeded')} ELSE r.${runMayBecome('failed')} END
    RETURNING r.*, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified`,
-);
-export const anyUnfinished = stmt1<[string], { one: number }>(
-  `SELECT 1 AS one FROM steps WHERE run_id = $1 AND ${UNFINISHED} LIMIT 1`,
-);
-export const failedKeys = stmt<[string], { key: string }>(
-  `SELECT key FROM steps WHERE run_id = $1 AND status = 'failed' ORDER BY ord`,
 );
 /**
  * Running steps whose lease expired (or, given owners, held by those workers), locked for the
