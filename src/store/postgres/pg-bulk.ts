@@ -41,6 +41,56 @@ const INSERT = `WITH r AS (
   )
   SELECT * FROM inserted`;
 
+/** A new step as the `steps` table holds it (labels comma-joined: unnest takes no nested arrays). */
+export interface NewStepRow {
+  key: string;
+  node: string;
+  kind: string;
+  status: 'succeeded' | 'queued' | 'pending';
+  output: string | null;
+  waiting_on: number;
+  priority: number;
+  origin: 'override' | 'run';
+  queued_at: number | null;
+  finished_at: number | null;
+  labels: string | null;
+}
+
+/**
+ * The rows of a new run's steps, in step order, its edges, and whether it has a step to do: an
+ * override is inserted `succeeded`; a step waiting only on overrides waits on nothing and is
+ * `queued` at once; the others are `pending`. Shared by `createRun` and `createRuns`.
+ */
+export function stepRows(
+  run: NewRun,
+  checked: ReturnType<typeof checkNewSteps>,
+): { rows: NewStepRow[]; edges: { from: string; to: string }[]; unfinished: boolean } {
+  const at = run.createdAt;
+  const rows: NewStepRow[] = [];
+  const edges: { from: string; to: string }[] = [];
+  let unfinished = false;
+  for (const { step, deps, waitingOn } of checked) {
+    const override = step.override !== undefined;
+    const status = override ? 'succeeded' : waitingOn === 0 ? 'queued' : 'pending';
+    rows.push({
+      key: step.key,
+      node: step.node,
+      kind: step.kind ?? 'node',
+      status,
+      output: override ? step.override! : null,
+      waiting_on: override ? 0 : waitingOn,
+      priority: step.priority ?? run.priority ?? 0,
+      origin: override ? 'override' : 'run',
+      queued_at: status === 'queued' ? at : null,
+      finished_at: override ? at : null,
+      labels: !override && step.labels?.length ? step.labels.join(',') : null,
+    });
+    if (!override) unfinished = true;
+    for (const dep of deps) edges.push({ from: dep, to: step.key });
+  }
+  return { rows, edges, unfinished };
+}
+
 export interface PlainRuns {
   /** The runs inserted, by id (a run whose idempotency key was taken is missing). */
   rows: Map<string, RunRow>;
@@ -61,7 +111,6 @@ export async function insertPlainRuns(
   const unfinished = new Set<string>();
   for (const { run, checked } of items) {
     const at = run.createdAt;
-    const priority = run.priority ?? 0;
     runs.push({
       id: run.id,
       kind: run.kind,
@@ -72,35 +121,18 @@ export async function insertPlainRuns(
       parent_run_id: run.parentRunId ?? null,
       idempotency_key: run.idempotencyKey ?? null,
       tags: run.tags ?? [],
-      priority,
+      priority: run.priority ?? 0,
       created_at: at,
       partition_key: run.partition ?? null,
       n: runs.length,
     });
-    for (const { step, deps, waitingOn } of checked) {
-      const override = step.override !== undefined;
-      // Waiting only on overrides means waiting on nothing: queued at once.
-      const status = override ? 'succeeded' : waitingOn === 0 ? 'queued' : 'pending';
-      if (status === 'queued') queued.add(run.id);
-      if (!override) unfinished.add(run.id);
-      steps.push({
-        run_id: run.id,
-        key: step.key,
-        node: step.node,
-        kind: step.kind ?? 'node',
-        status,
-        output: override ? step.override : null,
-        waiting_on: override ? 0 : waitingOn,
-        available_at: at,
-        priority: step.priority ?? priority,
-        origin: override ? 'override' : 'run',
-        queued_at: status === 'queued' ? at : null,
-        finished_at: override ? at : null,
-        labels: !override && step.labels?.length ? step.labels.join(',') : null,
-        n: steps.length,
-      });
-      for (const dep of deps) edges.push({ run_id: run.id, f: dep, t: step.key });
+    const planned = stepRows(run, checked);
+    if (planned.unfinished) unfinished.add(run.id);
+    for (const row of planned.rows) {
+      if (row.status === 'queued') queued.add(run.id);
+      steps.push({ run_id: run.id, ...row, available_at: at, n: steps.length });
     }
+    for (const { from, to } of planned.edges) edges.push({ run_id: run.id, f: from, t: to });
   }
   const result = await db.query<RunRow>(INSERT, [
     JSON.stringify(runs),

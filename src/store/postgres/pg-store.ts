@@ -75,7 +75,7 @@ import {
   toWorker,
   type RunRow,
 } from './pg-rows.js';
-import { insertPlainRuns } from './pg-bulk.js';
+import { insertPlainRuns, stepRows, type NewStepRow } from './pg-bulk.js';
 import * as P from './pg-partitions.js';
 import * as S from './pg-statements.js';
 import { NEVER, claimQueuedSql, type ClaimedRow, type Db } from './pg-statements.js';
@@ -357,65 +357,29 @@ export class PostgresStore implements Store {
     const held =
       (maxActive !== null || serial) &&
       (await P.mustHold(db, run.definition, run.trigger, maxActive, serial));
-    const cols = {
-      key: [] as string[],
-      node: [] as string[],
-      kind: [] as string[],
-      status: [] as string[],
-      output: [] as (string | null)[],
-      waitingOn: [] as number[],
-      priority: [] as number[],
-      origin: [] as string[],
-      queuedAt: [] as (number | null)[],
-      finishedAt: [] as (number | null)[],
-      labels: [] as (string | null)[],
-    };
-    const from: string[] = [];
-    const to: string[] = [];
-    let unfinished = false;
-    for (const { step, deps, waitingOn } of checked) {
-      const override = step.override !== undefined;
-      // Waiting only on overrides means waiting on nothing: queued at once.
-      const status = override ? 'succeeded' : waitingOn === 0 ? 'queued' : 'pending';
-      cols.key.push(step.key);
-      cols.node.push(step.node);
-      cols.kind.push(step.kind ?? 'node');
-      cols.status.push(status);
-      cols.output.push(override ? step.override! : null);
-      cols.waitingOn.push(override ? 0 : waitingOn);
-      cols.priority.push(step.priority ?? priority);
-      cols.origin.push(override ? 'override' : 'run');
-      cols.queuedAt.push(status === 'queued' ? at : null);
-      cols.finishedAt.push(override ? at : null);
-      cols.labels.push(!override && step.labels?.length ? step.labels.join(',') : null);
-      if (!override) unfinished = true;
-      for (const dep of deps) {
-        from.push(dep);
-        to.push(step.key);
-      }
-    }
+    const { rows, edges, unfinished } = stepRows(run, checked);
     // The creator claims the first steps as it inserts them (`running`, attempt 1, leased to
     // it), in claim order: priority, then key; only those whose labels it has.
     const claimedAt: number[] = [];
     if (claim && claim.limit > 0 && !held) {
       const mine = claim.labels ?? [];
-      const candidates = cols.status
-        .map((status, i) => ({ status, i }))
-        .filter(({ status, i }) => {
+      const candidates = rows
+        .map((row, i) => ({ row, i }))
+        .filter(({ row, i }) => {
           const labels = checked[i]!.step.labels ?? [];
-          return status === 'queued' && labels.every((l) => mine.includes(l));
+          return row.status === 'queued' && labels.every((l) => mine.includes(l));
         })
         .sort(
           (a, b) =>
-            cols.priority[b.i]! - cols.priority[a.i]! ||
-            (cols.key[a.i]! < cols.key[b.i]! ? -1 : cols.key[a.i]! > cols.key[b.i]! ? 1 : 0),
+            b.row.priority - a.row.priority ||
+            (a.row.key < b.row.key ? -1 : a.row.key > b.row.key ? 1 : 0),
         )
         .slice(0, claim.limit);
-      for (const { i } of candidates) {
-        cols.status[i] = 'running';
-        claimedAt.push(i);
-      }
+      for (const { i } of candidates) claimedAt.push(i);
     }
+    const claimedKeys = new Set(claimedAt);
+    const column = <K extends keyof NewStepRow>(name: K): NewStepRow[K][] =>
+      rows.map((row) => row[name]);
     const lease = claim ? at + claim.leaseMs : null;
     // The run and its steps in one statement (no steps when its idempotency key is taken).
     const inserted = await S.insertRunAndSteps(
@@ -435,19 +399,19 @@ export class PostgresStore implements Store {
       held,
       maxActive,
       serial,
-      cols.key,
-      cols.node,
-      cols.kind,
-      cols.status,
-      cols.output,
-      cols.waitingOn,
+      column('key'),
+      column('node'),
+      column('kind'),
+      rows.map((row, i) => (claimedKeys.has(i) ? 'running' : row.status)),
+      column('output'),
+      column('waiting_on'),
       // A held run's steps wait out of the claim indexes until it is let in.
       held ? S.NEVER : at,
-      cols.priority,
-      cols.origin,
-      cols.queuedAt,
-      cols.finishedAt,
-      cols.labels,
+      column('priority'),
+      column('origin'),
+      column('queued_at'),
+      column('finished_at'),
+      column('labels'),
       claimedAt.length > 0 ? claim!.workerId : null,
       claimedAt.length > 0 ? lease : null,
     );
@@ -457,13 +421,20 @@ export class PostgresStore implements Store {
       if (!existing) throw new WeftError('idempotency_conflict', `run key ${key} vanished`);
       return { run: toRun(existing), created: false, claimed: [] };
     }
-    if (from.length > 0) await S.insertEdges(db, run.id, from, to);
+    if (edges.length > 0) {
+      await S.insertEdges(
+        db,
+        run.id,
+        edges.map((e) => e.from),
+        edges.map((e) => e.to),
+      );
+    }
     // Nothing to run (no steps, or all overridden): the run is done as it is created.
     const doneAtOnce = unfinished ? null : await T.finishIfDone(db, run.id, at);
     const claimed: ClaimedStep[] = claimedAt.map((k) => ({
       runId: run.id,
-      key: cols.key[k]!,
-      node: cols.node[k]!,
+      key: rows[k]!.key,
+      node: rows[k]!.node,
       parentKey: null,
       index: null,
       attempt: 1,
@@ -473,7 +444,9 @@ export class PostgresStore implements Store {
       input: run.input,
     }));
     // Others have work only if the creator left some; a run done at once may be awaited.
-    const queued = held ? 0 : cols.status.filter((st) => st === 'queued').length;
+    const queued = held
+      ? 0
+      : rows.filter((row, i) => row.status === 'queued' && !claimedKeys.has(i)).length;
     if (!unfinished || queued > 0) await S.notifyWork(db);
     // The run as inserted (started if it claimed), or as it finished at once: not read back.
     return { run: doneAtOnce ?? toRun(inserted), created: true, claimed };
