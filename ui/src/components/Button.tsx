@@ -30,3 +30,41 @@ export function Button({
     </button>
   );
 }
+
+/**
+ * Pause or resume, whichever applies: the `pause-<name>` / `resume-<name>` buttons of a list
+ * of schedules or sensors (`testIdPrefix` `schedule` gives `schedule-pause-<name>`).
+ */
+export function PauseToggle({
+  paused,
+  name,
+  testIdPrefix,
+  busy,
+  onChange,
+}: {
+  paused: boolean;
+  name: string;
+  testIdPrefix: string;
+  busy: boolean;
+  onChange: (paused: boolean) => void;
+}) {
+  return paused ? (
+    <Button
+      size="sm"
+      data-testid={`${testIdPrefix}-resume-${name}`}
+      busy={busy}
+      onClick={() => onChange(false)}
+    >
+      ▶ Resume
+    </Button>
+  ) : (
+    <Button
+      size="sm"
+      data-testid={`${testIdPrefix}-pause-${name}`}
+      busy={busy}
+      onClick={() => onChange(true)}
+    >
+      ❚❚ Pause
+    </Button>
+  );
+}

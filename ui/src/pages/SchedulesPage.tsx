@@ -11,7 +11,7 @@ import { useApiContext } from '../api/client.js';
 import { toUiError, type UiError } from '../api/errors.js';
 import { useApi } from '../api/use-api.js';
 import { Badge } from '../components/Badge.js';
-import { Button } from '../components/Button.js';
+import { Button, PauseToggle } from '../components/Button.js';
 import { ConfirmDialog, Dialog } from '../components/Dialog.js';
 import { formatDuration, formatTimestamp } from '../components/format.js';
 import { PageHeader } from '../components/PageHeader.js';
@@ -223,25 +223,13 @@ export function SchedulesPage() {
           >
             Runs
           </Button>
-          {s.paused ? (
-            <Button
-              size="sm"
-              data-testid={`schedule-resume-${s.name}`}
-              busy={busy === s.name}
-              onClick={() => void setPaused(s, false)}
-            >
-              ▶ Resume
-            </Button>
-          ) : (
-            <Button
-              size="sm"
-              data-testid={`schedule-pause-${s.name}`}
-              busy={busy === s.name}
-              onClick={() => void setPaused(s, true)}
-            >
-              ❚❚ Pause
-            </Button>
-          )}
+          <PauseToggle
+            paused={s.paused}
+            name={s.name}
+            testIdPrefix="schedule"
+            busy={busy === s.name}
+            onChange={(paused) => void setPaused(s, paused)}
+          />
           {s.source === 'api' && (
             <Button
               size="sm"

@@ -8,7 +8,7 @@ import type { SensorView } from '../../../src/client/index.js';
 import { useApiContext } from '../api/client.js';
 import { toUiError, type UiError } from '../api/errors.js';
 import { useApi } from '../api/use-api.js';
-import { Button } from '../components/Button.js';
+import { PauseToggle } from '../components/Button.js';
 import { formatDuration } from '../components/format.js';
 import { Panel } from '../components/Panel.js';
 import { EmptyState, InlineError } from '../components/States.js';
@@ -149,26 +149,15 @@ export function SensorsPanel() {
       header: '',
       width: 130,
       align: 'right',
-      render: (s) =>
-        s.paused ? (
-          <Button
-            size="sm"
-            data-testid={`sensor-resume-${s.name}`}
-            busy={busy === s.name}
-            onClick={() => void setPaused(s, false)}
-          >
-            ▶ Resume
-          </Button>
-        ) : (
-          <Button
-            size="sm"
-            data-testid={`sensor-pause-${s.name}`}
-            busy={busy === s.name}
-            onClick={() => void setPaused(s, true)}
-          >
-            ❚❚ Pause
-          </Button>
-        ),
+      render: (s) => (
+        <PauseToggle
+          paused={s.paused}
+          name={s.name}
+          testIdPrefix="sensor"
+          busy={busy === s.name}
+          onChange={(paused) => void setPaused(s, paused)}
+        />
+      ),
     },
   ];
 
