@@ -387,14 +387,35 @@ export class Engine {
   ): Promise<{ run: RunRecord; created: boolean }> {
     const definition = typeof target === 'string' ? this.registry.get(target) : target;
     if (!this.registry.has(definition.name)) this.registry.add(definition);
+    const p = this.#prepare(definition, options, this.clock.now());
+    return this.#create(definition.kind, definition.name, p.input, p.steps, options, p.gates);
+  }
+
+  /**
+   * A run's input checked and encoded, its steps planned, and its gates (partition, max active
+   * runs), from the definition's code or as registered.
+   */
+  #prepare(
+    definition: Definition | DefinitionRecord,
+    options: SubmitOptions,
+    now: number,
+  ): { input: Encoded; steps: NewStep[]; gates: RunGates } {
     const priority = options.priority ?? 0;
     const planned =
-      definition.kind === 'workflow'
-        ? planWorkflowRun(definition, options, priority)
-        : planPipelineRun(definition, options, priority);
-    const gates = gatesOf(definition, planned.input, this.clock.now());
-    const input = encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params');
-    return this.#create(definition.kind, definition.name, input, planned.steps, options, gates);
+      'graph' in definition
+        ? planRegistered(definition, {
+            params: options.params,
+            ...(options.outputs ? { outputs: options.outputs } : {}),
+            priority,
+          })
+        : definition.kind === 'workflow'
+          ? planWorkflowRun(definition, options, priority)
+          : planPipelineRun(definition, options, priority);
+    return {
+      input: encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params'),
+      steps: planned.steps,
+      gates: gatesOf(definition, planned.input, now),
+    };
   }
 
   /**
@@ -411,28 +432,14 @@ export class Engine {
     if (typeof target !== 'string' && !this.registry.has(name)) this.registry.add(target);
     const code = this.registry.has(name) ? this.registry.get(name) : null;
     const record = code ? null : await this.#registered(name);
-    const kind = code?.kind ?? record!.kind;
+    const definition = code ?? record!;
     const now = this.clock.now();
     const batch = items.map((options) => {
-      const priority = options.priority ?? 0;
-      let planned: { input: unknown; steps: NewStep[] };
-      let gates: RunGates;
-      if (code) {
-        planned =
-          code.kind === 'workflow'
-            ? planWorkflowRun(code, options, priority)
-            : planPipelineRun(code, options, priority);
-        gates = gatesOf(code, planned.input, now);
-      } else {
-        planned = planRegistered(record!, {
-          params: options.params,
-          ...(options.outputs ? { outputs: options.outputs } : {}),
-          priority,
-        });
-        gates = gatesOf(record!, planned.input, now);
-      }
-      const input = encode(planned.input, kind === 'workflow' ? 'input' : 'params');
-      return { run: this.#newRun(kind, name, input, options, gates, now), steps: planned.steps };
+      const p = this.#prepare(definition, options, now);
+      return {
+        run: this.#newRun(definition.kind, name, p.input, options, p.gates, now),
+        steps: p.steps,
+      };
     });
     const results = await this.store.createRuns(batch);
     for (const { run, created } of results) {
@@ -470,14 +477,8 @@ export class Engine {
     record: DefinitionRecord,
     options: Omit<SubmitOptions, 'overrides'> = {},
   ): Promise<{ run: RunRecord; created: boolean }> {
-    const planned = planRegistered(record, {
-      params: options.params,
-      ...(options.outputs ? { outputs: options.outputs } : {}),
-      priority: options.priority ?? 0,
-    });
-    const gates = gatesOf(record, planned.input, this.clock.now());
-    const input = encode(planned.input, record.kind === 'workflow' ? 'input' : 'params');
-    return this.#create(record.kind, record.name, input, planned.steps, options, gates);
+    const p = this.#prepare(record, options, this.clock.now());
+    return this.#create(record.kind, record.name, p.input, p.steps, options, p.gates);
   }
 
   /**
