@@ -27,6 +27,7 @@ export default defineConfig({
             'test/engine/workflow.test.ts',
             'test/engine/workers.test.ts',
             'test/engine/submit-many.test.ts',
+            'test/engine/workflow-journal.test.ts',
           ],
           env: { WEFT_TEST_BACKEND: 'postgres' },
         },

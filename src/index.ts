@@ -25,6 +25,7 @@ export {
   type WorkflowContext,
   type WorkflowEvent,
   type WorkflowOptions,
+  type JournalMode,
   type WaitForEventOptions,
   type StepOptions,
 } from './sdk/workflow.js';

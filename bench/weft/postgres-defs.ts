@@ -3,7 +3,7 @@
  * worker processes (`postgres-worker.ts`), which must register the same definitions.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pipeline, workflow, type Ref } from '../../src/index.js';
+import { pipeline, workflow, type Ref, type WorkflowContext } from '../../src/index.js';
 
 /** Wall-clock time in ms with sub-millisecond precision, comparable across processes. */
 export const wallNow = (): number => performance.timeOrigin + performance.now();
@@ -16,12 +16,15 @@ export const single = pipeline('pg-single', {}, (p) => ({
 /** One no-op node: the drain benchmark's task. */
 export const noop = pipeline('pg-noop', {}, (p) => ({ done: p.node('work', {}, () => 0) }));
 
-/** A durable workflow of 10 no-op steps. */
-export const tenSteps = workflow('pg-ten-steps', {}, async (ctx) => {
+const tenNoOps = async (ctx: WorkflowContext): Promise<number> => {
   let total = 0;
   for (let i = 0; i < 10; i++) total += await ctx.step(`s${i}`, () => i);
   return total;
-});
+};
+/** A durable workflow of 10 no-op steps, each result committed before the next step. */
+export const tenSteps = workflow('pg-ten-steps', {}, tenNoOps);
+/** The same with a batched journal: results commit behind the steps, together. */
+export const tenStepsBatched = workflow('pg-ten-steps-batched', { journal: 'batched' }, tenNoOps);
 
 /** 1 root → 100 parallel → 1 join, the 100 as a fan-out (a map over 100 items). */
 export const fanMap = pipeline('pg-fan-map', {}, (p) => {
@@ -53,4 +56,4 @@ export const seq40 = pipeline('pg-seq40', {}, (p) => {
   return { last: prev };
 });
 
-export const definitions = [single, noop, tenSteps, fanMap, fanNodes, seq40];
+export const definitions = [single, noop, tenSteps, tenStepsBatched, fanMap, fanNodes, seq40];

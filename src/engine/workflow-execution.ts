@@ -26,6 +26,7 @@ import { validateInput } from '../sdk/params.js';
 import { setTaskCallHook, type AnyTask } from '../sdk/task.js';
 import type {
   ChildTarget,
+  JournalMode,
   StepOptions,
   WaitForEventOptions,
   WorkflowContext,
@@ -34,7 +35,7 @@ import type {
 import {
   WORKFLOW_STEP_KEY,
   type JournalEntry,
-  type RunRecord,
+  type RecordEntry,
   type StepRecord,
   type WaitInfo,
 } from '../store/contract/types.js';
@@ -84,6 +85,17 @@ export class WorkflowExecution implements WorkflowContext {
   readonly #delivered = new Set<string>();
   readonly #keyCounts = new Map<string, number>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #batched: boolean;
+  /** Entries not yet written, in order, with what to do once they commit. */
+  #pending: { input: RecordEntry; committed: () => Promise<void> }[] = [];
+  /** The write in progress (at most one: a run's entries commit in order). */
+  #writing: Promise<void> | null = null;
+  /** A write is due at the next turn of the event loop. */
+  #scheduled = false;
+  /** No more writes: what is pending goes with the run's completion. */
+  #holding = false;
+  /** Why a batched write failed; the run ends with it. */
+  journalError: unknown = null;
   #seq = 0;
   #lost = false;
   /** Set once the run must park: when to wake, and what it waits for. */
@@ -92,13 +104,15 @@ export class WorkflowExecution implements WorkflowContext {
   constructor(
     engine: Engine,
     active: ActiveStep,
-    run: RunRecord,
+    runId: string,
     journal: StepRecord[],
     attempt: number,
+    mode: JournalMode,
   ) {
+    this.#batched = mode === 'batched';
     this.#engine = engine;
     this.#active = active;
-    this.runId = run.id;
+    this.runId = runId;
     this.attempt = attempt;
     this.signal = active.controller.signal;
     for (const e of journal) {
@@ -129,9 +143,32 @@ export class WorkflowExecution implements WorkflowContext {
     return [...this.#delivered];
   }
 
-  /** Waits for steps still running (they record their results) before parking or finishing. */
-  async settle(): Promise<void> {
+  /** Waits for steps still running: they record their results (or park the run). */
+  async settleSteps(): Promise<void> {
     while (this.#inFlight.size) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Waits until every result recorded so far has committed (before a park or a failure). */
+  async flush(): Promise<void> {
+    this.#write();
+    while (this.#writing) await this.#writing;
+  }
+
+  /**
+   * For a run about to complete: stops writing, waits for the write in progress, and hands
+   * over the entries not yet written — they commit with the completion — and what to do once
+   * they have.
+   */
+  async takeJournal(): Promise<{ entries: RecordEntry[]; committed: () => Promise<void> }> {
+    this.#holding = true;
+    while (this.#writing) await this.#writing;
+    const batch = this.#pending.splice(0);
+    return {
+      entries: batch.map((b) => b.input),
+      committed: async () => {
+        for (const b of batch) await b.committed();
+      },
+    };
   }
 
   // --- journal bookkeeping -------------------------------------------------------------------
@@ -141,6 +178,7 @@ export class WorkflowExecution implements WorkflowContext {
     kind: JournalEntry['kind'],
   ): { seq: number; key: string; entry: Entry | undefined } {
     if (this.park || this.#lost) throw new Park();
+    if (this.journalError) throw this.journalError;
     if (this.signal.aborted) throw this.signal.reason;
     if (typeof name !== 'string' || name.length === 0) {
       throw new WeftError('invalid_step', `every workflow step needs a name (a non-empty string)`);
@@ -161,6 +199,11 @@ export class WorkflowExecution implements WorkflowContext {
     return { seq, key, entry };
   }
 
+  /**
+   * Records an entry and waits until it has committed (with every entry before it); `behind`
+   * (a step's success, in a batched journal) only queues it: the workflow goes on, and it
+   * commits with the next write.
+   */
   async #record(
     entry: JournalEntry,
     attemptRow?: {
@@ -170,33 +213,81 @@ export class WorkflowExecution implements WorkflowContext {
       error: SerializedError | null;
     },
     retryAt?: number,
+    committed?: () => void | Promise<void>,
   ): Promise<void> {
-    const { applied } = await this.#engine.store.recordEntry({
+    const engine = this.#engine;
+    const input: RecordEntry = {
       runId: this.runId,
-      workerId: this.#engine.workerId,
+      workerId: engine.workerId,
       runAttempt: this.#active.claimed.attempt,
       entry,
-      now: this.#engine.clock.now(),
+      now: engine.clock.now(),
       ...(attemptRow ? { attemptRow } : {}),
       logs: this.#active.logs.splice(0),
+    };
+    this.#pending.push({
+      input,
+      committed: async () => {
+        engine.emit({
+          type: 'step',
+          runId: this.runId,
+          step: entry.key,
+          node: entry.name,
+          status: entry.status,
+          attempt: entry.attempt,
+          at: engine.clock.now(),
+          kind: entry.kind,
+          ...(entry.error ? { error: entry.error } : {}),
+          ...(retryAt !== undefined ? { retryAt } : {}),
+        });
+        if (committed) await committed();
+      },
     });
-    if (!applied) {
-      // The run was cancelled or its lease lost: stop here, record nothing more.
-      this.#lost = true;
-      throw new Park();
+    if (this.#batched && entry.status === 'succeeded' && entry.kind === 'step') {
+      // Written at the next turn of the event loop: steps that follow at once (no I/O of
+      // their own) go in the same write, or with the run's completion.
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#write();
+        });
+      }
+      return;
     }
-    this.#engine.emit({
-      type: 'step',
-      runId: this.runId,
-      step: entry.key,
-      node: entry.name,
-      status: entry.status,
-      attempt: entry.attempt,
-      at: this.#engine.clock.now(),
-      kind: entry.kind,
-      ...(entry.error ? { error: entry.error } : {}),
-      ...(retryAt !== undefined ? { retryAt } : {}),
+    await this.flush();
+    // The run was cancelled or its lease lost: stop here, record nothing more.
+    if (this.#lost) throw new Park();
+    if (this.journalError) throw this.journalError;
+  }
+
+  /** Starts writing what is pending, unless a write is in progress (it starts the next). */
+  #write(): void {
+    if (this.#writing || this.#holding || this.#pending.length === 0) return;
+    const batch = this.#pending.splice(0);
+    this.#writing = this.#commit(batch).finally(() => {
+      this.#writing = null;
+      this.#write();
     });
+  }
+
+  async #commit(batch: { input: RecordEntry; committed: () => Promise<void> }[]): Promise<void> {
+    if (this.#lost || this.journalError) return;
+    const store = this.#engine.store;
+    try {
+      const { applied } =
+        batch.length === 1
+          ? await store.recordEntry(batch[0]!.input)
+          : await store.recordEntries(batch.map((b) => b.input));
+      if (!applied) {
+        this.#lost = true;
+        return;
+      }
+      for (const b of batch) await b.committed();
+    } catch (error) {
+      // Nothing awaits a write behind: the error ends the run where it would next be seen.
+      this.journalError = error;
+    }
   }
 
   #requestPark(wakeAt: number | null, waitingFor: WaitInfo): never {
@@ -328,6 +419,7 @@ export class WorkflowExecution implements WorkflowContext {
       const output = engine.encodeOutput(value, `result of step ${key}`);
       const hook = engine.faults.beforeCommit;
       if (hook) await hook({ point: 'beforeCommit', runId: this.runId, step: key, attempt });
+      const after = engine.faults.afterCommit;
       await this.#record(
         {
           key,
@@ -342,9 +434,11 @@ export class WorkflowExecution implements WorkflowContext {
           finishedAt: engine.clock.now(),
         },
         { attempt, status: 'succeeded', startedAt, error: null },
+        undefined,
+        after
+          ? () => after({ point: 'afterCommit', runId: this.runId, step: key, attempt })
+          : undefined,
       );
-      const after = engine.faults.afterCommit;
-      if (after) await after({ point: 'afterCommit', runId: this.runId, step: key, attempt });
       return value;
     }
   }

@@ -28,8 +28,11 @@ export async function runWorkflowStep(
 ): Promise<TransitionResult | null> {
   const c = active.claimed;
   const now = engine.clock.now();
-  const run = await engine.store.getRun(c.runId);
-  if (!run) return null;
+  // The first claim of `$run` read the run's input and started the run: nothing to read back.
+  const first = c.attempt === 1 && c.input !== undefined;
+  const stored = first ? null : await engine.store.getRun(c.runId);
+  if (!first && !stored) return null;
+  const run = stored ?? { id: c.runId, input: c.input!, startedAt: now };
   const fault = engine.faults.afterClaim;
   if (fault) await fault({ point: 'afterClaim', runId: c.runId, step: c.key, attempt: c.attempt });
   const ref = { runId: c.runId, key: c.key, attempt: c.attempt, workerId: engine.workerId };
@@ -56,15 +59,27 @@ export async function runWorkflowStep(
       null,
     );
   }
-  const journal = (await engine.store.listSteps(c.runId)).filter(
-    (s) => s.key !== WORKFLOW_STEP_KEY,
-  );
+  // The first claim of `$run` finds nothing journaled (entries are written only by a holder).
+  const journal =
+    c.attempt === 1
+      ? []
+      : (await engine.store.listSteps(c.runId)).filter((s) => s.key !== WORKFLOW_STEP_KEY);
   // Every resume is a new claim of `$run`; the workflow's own attempt counts its failures only.
-  const failures = (await engine.store.listAttempts(c.runId)).filter(
-    (a) => a.stepKey === WORKFLOW_STEP_KEY && a.status === 'failed',
-  ).length;
+  const failures =
+    c.attempt === 1
+      ? 0
+      : (await engine.store.listAttempts(c.runId)).filter(
+          (a) => a.stepKey === WORKFLOW_STEP_KEY && a.status === 'failed',
+        ).length;
   const attempt = failures + 1;
-  const execution = new WorkflowExecution(engine, active, run, journal, attempt);
+  const execution = new WorkflowExecution(
+    engine,
+    active,
+    c.runId,
+    journal,
+    attempt,
+    definition.journal,
+  );
 
   // The run's deadline aborts whatever is in flight.
   const timer = new AbortController();
@@ -96,8 +111,23 @@ export async function runWorkflowStep(
   } catch (error) {
     outcome = { ok: false, error };
   }
-  await execution.settle();
+  await execution.settleSteps();
+  let output: string | null = null;
+  let unencodable: unknown = null;
+  if (outcome.ok && !execution.park) {
+    try {
+      output = engine.encodeOutput(outcome.value, `result of workflow ${definition.name}`);
+    } catch (error) {
+      unencodable = error;
+    }
+  }
+  // A run that completes commits its last results with its end; one that parks or fails
+  // commits them first.
+  const last = output !== null ? await execution.takeJournal() : null;
+  if (!last) await execution.flush();
   timer.abort();
+  // A batched result that failed to commit fails the run's attempt (retried as the policy says).
+  if (execution.journalError && outcome.ok) outcome = { ok: false, error: execution.journalError };
 
   if (execution.park && !active.controller.signal.aborted) {
     const { wakeAt, waitingFor } = execution.park;
@@ -128,19 +158,18 @@ export async function runWorkflowStep(
     // A wait already satisfied parks the run available at once: let the loop look.
     return { applied, runStatus: 'waiting', claimed: [], queuedMore: applied };
   }
+  if (unencodable !== null) return fail(unencodable, null);
   if (outcome.ok) {
-    let output: string;
-    try {
-      output = engine.encodeOutput(outcome.value, `result of workflow ${definition.name}`);
-    } catch (error) {
-      return fail(error, null);
-    }
-    return engine.store.completeStep({
+    const result = await engine.store.completeStep({
       ...ref,
-      output,
+      // Encoded above: the run neither parks nor failed to encode its result.
+      output: output!,
       now: engine.clock.now(),
       logs: active.logs.splice(0),
+      ...(last?.entries.length ? { journal: last.entries } : {}),
     });
+    if (result.applied) await last?.committed();
+    return result;
   }
   const error = timedOut
     ? new TimeoutError(`workflow ${definition.name} (run ${run.id})`, definition.policy.timeoutMs!)

@@ -369,7 +369,7 @@ describe('durable workflows', () => {
     expect(step?.error?.name).toBe(TimeoutError.name);
   });
 
-  it('keeps a warm run in memory: the journal is read once however many steps run', async () => {
+  it('keeps a warm run in memory: its first claim reads no journal, however many steps run', async () => {
     const many = workflow('many', {}, async (ctx) => {
       let sum = 0;
       for (let i = 0; i < 300; i++) sum += await ctx.step(`s${i}`, () => i);
@@ -395,7 +395,8 @@ describe('durable workflows', () => {
     const { engine } = await engineFor({ definitions: [many], store: counting });
     const { outputs } = await engine.run(many);
     expect(outputs.result).toBe((299 * 300) / 2);
-    expect(listStepsCalls).toBe(1);
+    // Nothing is journaled before the first claim of `$run`: there is nothing to read.
+    expect(listStepsCalls).toBe(0);
   });
 
   it('counts workflow attempts by failures, not by resumes after parking', async () => {

@@ -320,6 +320,144 @@ export function describeWorkflowConformance(current: () => Store): void {
         expect(await store.getStep(id, 'y')).toBeNull();
       });
 
+      it('records several entries of a run in one call, as one by one in order', async () => {
+        const id = await workflow();
+        const c = await claimRun(id, T0 + 1);
+        const input = (e: JournalEntry, now: number, extra: Partial<RecordEntry> = {}) => ({
+          runId: id,
+          workerId: W,
+          runAttempt: c.attempt,
+          entry: e,
+          now,
+          ...extra,
+        });
+        const log = (message: string, at: number) => ({
+          runId: id,
+          stepKey: 'flaky',
+          attempt: 1,
+          at,
+          level: 'info' as const,
+          message,
+        });
+        const error = { name: 'Error', message: 'try again', code: 'x' };
+        const flaky = entry('flaky', 1, { name: 'flaky', startedAt: T0 + 3 });
+        expect(
+          await store.recordEntries([
+            input(entry('a', 0, { status: 'succeeded', output: '1', finishedAt: T0 + 2 }), T0 + 2, {
+              attemptRow: { attempt: 1, status: 'succeeded', startedAt: T0 + 2, error: null },
+            }),
+            // The same key twice (a retry, then its success): the later state wins.
+            input({ ...flaky, status: 'queued', error }, T0 + 4, {
+              attemptRow: { attempt: 1, status: 'failed', startedAt: T0 + 3, error },
+              logs: [log('first', T0 + 3)],
+            }),
+            input(
+              {
+                ...flaky,
+                status: 'succeeded',
+                attempt: 2,
+                output: '2',
+                startedAt: T0 + 5,
+                finishedAt: T0 + 6,
+              },
+              T0 + 6,
+              {
+                attemptRow: { attempt: 2, status: 'succeeded', startedAt: T0 + 5, error: null },
+                logs: [log('second', T0 + 5)],
+              },
+            ),
+            input(entry('nap', 2, { kind: 'sleep', output: '{"until":9}' }), T0 + 7),
+          ]),
+        ).toEqual({ applied: true });
+        const steps = (await store.listSteps(id)).map((s) => [s.key, s.seq, s.status, s.attempt]);
+        expect(steps).toEqual([
+          [RUN, null, 'running', 1],
+          ['a', 0, 'succeeded', 1],
+          ['flaky', 1, 'succeeded', 2],
+          ['nap', 2, 'running', 1],
+        ]);
+        expect(await store.getStep(id, 'flaky')).toMatchObject({ output: '2', error: null });
+        const attempts = (await store.listAttempts(id)).map((a) => [
+          a.stepKey,
+          a.attempt,
+          a.status,
+          a.finishedAt,
+        ]);
+        expect(attempts).toEqual([
+          ['a', 1, 'succeeded', T0 + 2],
+          ['flaky', 1, 'failed', T0 + 4],
+          ['flaky', 2, 'succeeded', T0 + 6],
+        ]);
+        expect((await store.listLogs(id, { stepKey: 'flaky' })).map((l) => l.message)).toEqual([
+          'first',
+          'second',
+        ]);
+        // None at all is nothing to do.
+        expect(await store.recordEntries([])).toEqual({ applied: true });
+      });
+
+      it("records a run's last entries with its completion, fenced like it", async () => {
+        const id = await workflow();
+        const c = await claimRun(id, T0 + 1);
+        const last = ['p', 'q'].map((key, seq) => ({
+          runId: id,
+          workerId: W,
+          runAttempt: c.attempt,
+          entry: entry(key, seq, { status: 'succeeded', output: String(seq) }),
+          now: T0 + 2,
+          attemptRow: { attempt: 1, status: 'succeeded' as const, startedAt: T0 + 2, error: null },
+        }));
+        const complete = (workerId: string) =>
+          store.completeStep({
+            runId: id,
+            key: RUN,
+            attempt: c.attempt,
+            workerId,
+            output: '"done"',
+            now: T0 + 3,
+            journal: last.map((l) => ({ ...l, workerId })),
+          });
+        // Another worker: neither the entries nor the completion.
+        expect((await complete('worker-b')).applied).toBe(false);
+        expect((await store.listSteps(id)).map((s) => s.key)).toEqual([RUN]);
+        expect(await complete(W)).toMatchObject({ applied: true, runStatus: 'succeeded' });
+        expect((await store.listSteps(id)).map((s) => [s.key, s.status])).toEqual([
+          [RUN, 'succeeded'],
+          ['p', 'succeeded'],
+          ['q', 'succeeded'],
+        ]);
+        expect((await store.listAttempts(id)).map((a) => a.stepKey).sort()).toEqual([
+          RUN,
+          'p',
+          'q',
+        ]);
+      });
+
+      it('records a batch all or nothing: refused once the worker lost the run', async () => {
+        const id = await workflow();
+        const c = await claimRun(id, T0 + 1);
+        const batch = ['p', 'q', 'r'].map((key, seq) => ({
+          runId: id,
+          workerId: 'worker-b',
+          runAttempt: c.attempt,
+          entry: entry(key, seq, { status: 'succeeded', output: '1' }),
+          now: T0 + 2,
+          attemptRow: { attempt: 1, status: 'succeeded' as const, startedAt: T0 + 2, error: null },
+        }));
+        const before = await store.listSteps(id);
+        expect(await store.recordEntries(batch)).toEqual({ applied: false });
+        expect(await store.listSteps(id)).toEqual(before);
+        expect(await store.listAttempts(id)).toEqual([]);
+
+        // Entries of two runs (or two holders) in one batch are a caller's bug.
+        const other = await workflow();
+        const mixed = [batch[0]!, { ...batch[1]!, runId: other }];
+        await expect(store.recordEntries(mixed)).rejects.toMatchObject({ code: 'invalid_entry' });
+        const own = { ...batch[0]!, workerId: W, entry: entry(RUN, 0) };
+        await expect(store.recordEntries([own])).rejects.toMatchObject({ code: 'invalid_entry' });
+        expect(await store.listSteps(id)).toEqual(before);
+      });
+
       it('refuses a pipeline run (it has no $run step)', async () => {
         const r = newRun();
         await store.createRun(r, [step('a')]);
@@ -452,13 +590,17 @@ export function describeWorkflowConformance(current: () => Store): void {
           T0 + 3,
         );
         await record(c, entry('c', 2, { status: 'running' }), T0 + 4);
-        const result = await store.completeStep(done(c, T0 + 5, { output: '{"total":3}' }));
+        const { finishedRun, ...result } = await store.completeStep(
+          done(c, T0 + 5, { output: '{"total":3}' }),
+        );
         expect(result).toEqual({
           applied: true,
           runStatus: 'succeeded',
           claimed: [],
           queuedMore: false,
         });
+        // A store may hand the finished run back (its waiters need not read it).
+        if (finishedRun !== undefined) expect(finishedRun).toEqual(await store.getRun(id));
         expect(await store.getRun(id)).toMatchObject({
           status: 'succeeded',
           finishedAt: T0 + 5,

@@ -252,6 +252,12 @@ export interface Store {
    */
   recordEntry(input: RecordEntry): Promise<{ applied: boolean }>;
   /**
+   * Several entries of ONE run, held by one worker at one `runAttempt`, as {@link recordEntry}
+   * applied to each in order, all or nothing, in one commit. Entries of the same key may
+   * repeat (the later wins, as it would one by one); so may attempt rows of the same attempt.
+   */
+  recordEntries(inputs: readonly RecordEntry[]): Promise<{ applied: boolean }>;
+  /**
    * Parks a workflow run: its `$run` step goes back to `queued`, available at `wakeAt` (never,
    * when null, until something wakes it), its lease released; the run becomes `waiting` with
    * `waitingFor`. Fenced like {@link recordEntry}. No attempt row: parking is not a failure.

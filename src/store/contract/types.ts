@@ -429,6 +429,11 @@ export interface CompleteStep extends StepRef {
   claim?: { leaseMs: number; startedAt: number };
   /** The global concurrency slot the step held: one step deferred for it becomes available. */
   slot?: string;
+  /**
+   * A workflow's `$run` step: journal entries of the run (same holder) recorded first, as
+   * `recordEntries` would, in the same transaction — its last results commit with its end.
+   */
+  journal?: readonly RecordEntry[];
 }
 
 export interface FailStep extends StepRef {

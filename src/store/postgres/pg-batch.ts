@@ -23,7 +23,7 @@ export function batchable(inputs: readonly CompleteStep[]): boolean {
   if (inputs.length < 2) return false;
   const seen = new Set<string>();
   for (const i of inputs) {
-    if (i.claim) return false;
+    if (i.claim || i.journal?.length) return false;
     const id = `${i.runId}\u0000${i.key}`;
     if (seen.has(id)) return false;
     seen.add(id);

@@ -139,13 +139,16 @@ export const startRuns = exec<[number, string[]]>(
   `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1, ${NOT_WAITING}
    WHERE id IN (SELECT id FROM runs WHERE id = ANY($2::text[]) AND ${runMayBecome('running')} ORDER BY id FOR UPDATE)`,
 );
-export const succeedRun = stmt1<[number, string], FinishedRow>(
+/** A workflow run finishes: the run as it now is, and the work channel notified. */
+export const succeedRun = stmt1<[number, string], RunRow & FinishedRow>(
   `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, ${NOT_WAITING}
-   WHERE id = $2 AND ${runMayBecome('succeeded')} RETURNING ${FINISHED}`,
+   WHERE id = $2 AND ${runMayBecome('succeeded')}
+   RETURNING *, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified`,
 );
-export const failRun = stmt1<[number, string | null, string], FinishedRow>(
+export const failRun = stmt1<[number, string | null, string], RunRow & FinishedRow>(
   `UPDATE runs SET status = 'failed', started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
-   WHERE id = $3 AND ${runMayBecome('failed')} RETURNING ${FINISHED}`,
+   WHERE id = $3 AND ${runMayBecome('failed')}
+   RETURNING *, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified`,
 );
 export const cancelRun = stmt1<[number, string | null, string], FinishedRow>(
   `UPDATE runs SET status = 'cancelled', held = false, finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
@@ -815,33 +818,34 @@ export const countDownMapBy = stmt1<
 );
 
 /**
- * `recordEntry` in ONE statement (one round trip, no transaction around it): the run's row
+ * `recordEntries` in ONE statement (one round trip, no transaction around it): the run's row
  * locked (a cancellation cannot commit between the fence and the write), the fence checked,
- * the entry upserted, its attempt row and log lines written — all only if the worker still
- * holds the run. Returns whether it did. An entry never overwrites a pipeline node or the
- * `$run` step of the same key.
+ * the entries upserted, their attempt rows and log lines written — all only if the worker
+ * still holds the run. Returns whether it did. An entry never overwrites a pipeline node or
+ * the `$run` step of the same key. Keys (and attempts of a key) must not repeat: one
+ * statement may not write a row twice.
  */
-export const recordEntryAtOnce = stmt1<
+export const recordEntriesAtOnce = stmt1<
   [
     string, // $1 run
     string, // $2 worker
     number, // $3 the `$run` attempt held
-    string, // $4 entry key
-    string, // $5 name
-    StepKind, // $6
-    number, // $7 seq
-    string, // $8 status
-    string | null, // $9 output
-    string | null, // $10 error
-    number, // $11 attempt
-    number | null, // $12 started at
-    number | null, // $13 finished at
-    boolean, // $14 with an attempt row
-    number, // $15 its attempt
-    string, // $16 its status
-    number, // $17 its start
-    number, // $18 now
-    string | null, // $19 its error
+    string[], // $4.. entries: key, name, kind, seq, status, output, error, attempt, started, finished
+    string[],
+    StepKind[],
+    number[],
+    string[],
+    (string | null)[],
+    (string | null)[],
+    number[],
+    (number | null)[],
+    (number | null)[],
+    string[], // $14.. attempt rows: key, attempt, status, started, finished, error
+    number[],
+    AttemptStatus[],
+    number[],
+    number[],
+    (string | null)[],
     string[], // $20.. log lines: run, step, attempt, at, level, message
     (string | null)[],
     (number | null)[],
@@ -859,14 +863,18 @@ export const recordEntryAtOnce = stmt1<
        AND s.lease_owner = $2
    ), entry AS (
      INSERT INTO steps (run_id, key, node, kind, seq, status, output, error, attempt, available_at, priority, started_at, finished_at)
-     SELECT $1, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, ${NEVER}, held.priority, $12, $13 FROM held
+     SELECT $1, e.key, e.node, e.kind, e.seq, e.status, e.output, e.error::jsonb, e.attempt, ${NEVER}, held.priority, e.started_at, e.finished_at
+     FROM held, unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[], $12::bigint[], $13::bigint[])
+       AS e(key, node, kind, seq, status, output, error, attempt, started_at, finished_at)
      ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind, seq = excluded.seq,
        status = excluded.status, output = excluded.output, error = excluded.error, attempt = excluded.attempt,
        started_at = excluded.started_at, finished_at = excluded.finished_at
      WHERE steps.kind NOT IN ('node', 'run')
    ), attempt AS (
      INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
-     SELECT $1, $4, $15, $16, $2, $17, $18, $19::jsonb FROM held WHERE $14
+     SELECT $1, a.key, a.attempt, a.status, $2, a.started_at, a.finished_at, a.error::jsonb
+     FROM held, unnest($14::text[], $15::int[], $16::text[], $17::bigint[], $18::bigint[], $19::text[])
+       AS a(key, attempt, status, started_at, finished_at, error)
      ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
        worker_id = excluded.worker_id, started_at = excluded.started_at,
        finished_at = excluded.finished_at, error = excluded.error

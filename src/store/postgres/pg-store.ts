@@ -59,6 +59,7 @@ import type {
   WorkerRecord,
 } from '../contract/types.js';
 import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
+import { checkEntries } from '../contract/entries.js';
 import { checkNewSteps } from '../contract/new-steps.js';
 import { findEvent, lazyPayload, satisfies } from './pg-events.js';
 import { migrate, quoteIdent, shippedMigrations } from './pg-migrate.js';
@@ -580,8 +581,11 @@ export class PostgresStore implements Store {
   }
 
   async completeStep(input: CompleteStep): Promise<TransitionResult> {
+    const first = checkEntries(input.journal ?? []);
     return this.#transition(async (db) => {
       const locked = await S.lockRun(db, input.runId);
+      // Fenced as the completion is: if the worker no longer holds the run, neither writes.
+      if (first) await T.writeEntries(db, first, input.journal!);
       const result = await T.complete(db, input, locked);
       // A run finished by the result was announced by the statement that finished it.
       if (mayWake(result) && !result.finishedRun) await S.notifyWork(db);
@@ -606,7 +610,11 @@ export class PostgresStore implements Store {
       const cut = inputs.findIndex((i) => i.claim !== undefined);
       const head = cut > 0 ? inputs.slice(0, cut) : [];
       const results: TransitionResult[] = batchable(head) ? await completeBatch(db, head) : [];
-      for (const input of inputs.slice(results.length)) results.push(await T.complete(db, input));
+      for (const input of inputs.slice(results.length)) {
+        const first = checkEntries(input.journal ?? []);
+        if (first) await T.writeEntries(db, first, input.journal!);
+        results.push(await T.complete(db, input));
+      }
       if (results.some(mayWake)) await S.notifyWork(db);
       return results;
     });
@@ -938,47 +946,14 @@ export class PostgresStore implements Store {
   // Workflows ------------------------------------------------------------------------------
 
   async recordEntry(input: RecordEntry): Promise<{ applied: boolean }> {
-    const { runId, entry, now } = input;
-    if (entry.key === WORKFLOW_STEP_KEY) {
-      throw new WeftError(
-        'invalid_entry',
-        `a journal entry of run ${runId} may not use the key ${WORKFLOW_STEP_KEY}: it is the workflow's own step`,
-      );
-    }
-    const a = input.attemptRow;
-    const logs = input.logs ?? [];
+    return this.recordEntries([input]);
+  }
+
+  async recordEntries(inputs: readonly RecordEntry[]): Promise<{ applied: boolean }> {
+    const first = checkEntries(inputs);
+    if (!first) return { applied: true };
     // One statement: it locks the run, checks the fence and writes, all or nothing.
-    const row = await this.#statement((db) =>
-      S.recordEntryAtOnce(
-        db,
-        runId,
-        input.workerId,
-        input.runAttempt,
-        entry.key,
-        entry.name,
-        entry.kind,
-        entry.seq,
-        entry.status,
-        entry.output,
-        json(entry.error),
-        entry.attempt,
-        entry.startedAt,
-        entry.finishedAt,
-        a !== undefined,
-        a?.attempt ?? 0,
-        a?.status ?? 'succeeded',
-        a?.startedAt ?? now,
-        now,
-        json(a?.error ?? null),
-        logs.map((l) => l.runId),
-        logs.map((l) => l.stepKey),
-        logs.map((l) => l.attempt),
-        logs.map((l) => l.at),
-        logs.map((l) => l.level),
-        logs.map((l) => l.message),
-      ),
-    );
-    return { applied: (row?.held ?? 0) > 0 };
+    return { applied: await this.#statement((db) => T.writeEntries(db, first, inputs)) };
   }
 
   /**

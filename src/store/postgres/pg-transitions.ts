@@ -11,10 +11,12 @@ import type {
   RunRecord,
   AttemptStatus,
   CompleteStep,
+  RecordEntry,
   StepRef,
   TransitionResult,
   WaitInfo,
 } from '../contract/types.js';
+import { lastOfEach } from '../contract/entries.js';
 import { findEvent, waitQuery } from './pg-events.js';
 import { json, toClaimed, toRun, type ClaimRow } from './pg-rows.js';
 import * as S from './pg-statements.js';
@@ -67,12 +69,13 @@ export async function complete(
   const woke = input.slot !== undefined && (await S.wakeSlot(db, input.slot, now)) > 0;
   if (held.kind === 'run') {
     // The workflow function returned: its output (on the `$run` step) is the run's result.
-    await finishWorkflow(db, runId, now, null);
+    const finished = await finishWorkflow(db, runId, now, null);
     return {
       applied: true,
-      runStatus: await runStatusOf(db, runId),
+      runStatus: finished?.status ?? (await runStatusOf(db, runId)),
       claimed: [],
       queuedMore: woke,
+      ...(finished ? { finishedRun: finished } : {}),
     };
   }
   const ready = await afterSuccess(db, runId, key, held.parent_key, now, held.dependents);
@@ -203,14 +206,15 @@ export async function finishIfDone(db: Db, runId: string, now: number): Promise<
 
 /**
  * A workflow's `$run` step finished: so does the run (failed with `error`, else succeeded),
- * whatever journal entries it left unfinished.
+ * whatever journal entries it left unfinished. Returns the finished run (null if it had
+ * already finished, e.g. cancelled); the statement that finished it notified the work channel.
  */
 export async function finishWorkflow(
   db: Db,
   runId: string,
   now: number,
   error: SerializedError | null,
-): Promise<void> {
+): Promise<RunRecord | null> {
   await cancelUnfinished(db, runId, now, {
     name: 'Cancelled',
     message: `the workflow ${error ? 'failed' : 'returned'} before this entry finished`,
@@ -220,6 +224,7 @@ export async function finishWorkflow(
       ? await S.succeedRun(db, now, runId)
       : await S.failRun(db, now, json(error), runId);
   await wakeParent(db, finished, now);
+  return finished ? toRun(finished) : null;
 }
 
 /**
@@ -380,4 +385,50 @@ export async function runStatusOf(db: Db, runId: string): Promise<RunStatus> {
   const row = await S.runStatus(db, runId);
   if (row === undefined) throw new NotFoundError('run', runId);
   return row.status;
+}
+
+/**
+ * Writes journal entries of one run (checked by `checkEntries`) with ONE statement, which locks
+ * the run, checks that `first`'s holder still holds it and writes all or nothing: whether it did.
+ */
+export async function writeEntries(
+  db: Db,
+  first: RecordEntry,
+  inputs: readonly RecordEntry[],
+): Promise<boolean> {
+  const entries = lastOfEach(inputs, (i) => i.entry.key).map((i) => i.entry);
+  const attempts = lastOfEach(
+    inputs.filter((i) => i.attemptRow !== undefined),
+    (i) => `${i.entry.key}\u0000${i.attemptRow!.attempt}`,
+  ).map((i) => ({ key: i.entry.key, now: i.now, ...i.attemptRow! }));
+  const logs = inputs.flatMap((i) => i.logs ?? []);
+  const row = await S.recordEntriesAtOnce(
+    db,
+    first.runId,
+    first.workerId,
+    first.runAttempt,
+    entries.map((e) => e.key),
+    entries.map((e) => e.name),
+    entries.map((e) => e.kind),
+    entries.map((e) => e.seq),
+    entries.map((e) => e.status),
+    entries.map((e) => e.output),
+    entries.map((e) => json(e.error)),
+    entries.map((e) => e.attempt),
+    entries.map((e) => e.startedAt),
+    entries.map((e) => e.finishedAt),
+    attempts.map((a) => a.key),
+    attempts.map((a) => a.attempt),
+    attempts.map((a) => a.status),
+    attempts.map((a) => a.startedAt),
+    attempts.map((a) => a.now),
+    attempts.map((a) => json(a.error)),
+    logs.map((l) => l.runId),
+    logs.map((l) => l.stepKey),
+    logs.map((l) => l.attempt),
+    logs.map((l) => l.at),
+    logs.map((l) => l.level),
+    logs.map((l) => l.message),
+  );
+  return (row?.held ?? 0) > 0;
 }

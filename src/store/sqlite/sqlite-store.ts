@@ -19,7 +19,7 @@
  * their candidates.
  */
 import type Database from 'better-sqlite3';
-import { NotFoundError, WeftError, type SerializedError } from '../../core/errors.js';
+import { NotFoundError, type SerializedError } from '../../core/errors.js';
 import type { Store } from '../contract/store.js';
 import type {
   AcquireSlot,
@@ -60,6 +60,7 @@ import type {
   WorkerRecord,
 } from '../contract/types.js';
 import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
+import { checkEntries } from '../contract/entries.js';
 import { checkNewSteps } from '../contract/new-steps.js';
 import { findEvent, lazyPayload, satisfies } from './sqlite-events.js';
 import { connect, shippedMigrations } from './sqlite-connect.js';
@@ -376,12 +377,20 @@ export class SqliteStore implements Store {
   }
 
   async completeStep(input: CompleteStep): Promise<TransitionResult> {
-    return this.#transition(() => this.#t.complete(input));
+    return this.completeSteps([input]).then((results) => results[0]!);
   }
 
   async completeSteps(inputs: readonly CompleteStep[]): Promise<TransitionResult[]> {
     if (inputs.length === 0) return [];
-    return this.#transition(() => inputs.map((input) => this.#t.complete(input)));
+    const journals = inputs.map((input) => checkEntries(input.journal ?? []));
+    return this.#transition(() =>
+      inputs.map((input, n) => {
+        // Fenced as the completion is: if the worker no longer holds the run, neither writes.
+        const first = journals[n];
+        if (first) this.#writeEntries(first, input.journal!);
+        return this.#t.complete(input);
+      }),
+    );
   }
 
   /**
@@ -751,16 +760,26 @@ export class SqliteStore implements Store {
   // Workflows ------------------------------------------------------------------------------
 
   async recordEntry(input: RecordEntry): Promise<{ applied: boolean }> {
-    const { runId, entry, now } = input;
-    if (entry.key === WORKFLOW_STEP_KEY) {
-      throw new WeftError(
-        'invalid_entry',
-        `a journal entry of run ${runId} may not use the key ${WORKFLOW_STEP_KEY}: it is the workflow's own step`,
-      );
-    }
-    return this.#tx(() => {
-      const held = this.#s.heldRun.get(runId, WORKFLOW_STEP_KEY, input.runAttempt, input.workerId);
-      if (!held) return { applied: false };
+    return this.recordEntries([input]);
+  }
+
+  async recordEntries(inputs: readonly RecordEntry[]): Promise<{ applied: boolean }> {
+    const first = checkEntries(inputs);
+    if (!first) return { applied: true };
+    return this.#tx(() => ({ applied: this.#writeEntries(first, inputs) }));
+  }
+
+  /** Writes checked entries in the caller's transaction if `first`'s holder holds the run. */
+  #writeEntries(first: RecordEntry, inputs: readonly RecordEntry[]): boolean {
+    const held = this.#s.heldRun.get(
+      first.runId,
+      WORKFLOW_STEP_KEY,
+      first.runAttempt,
+      first.workerId,
+    );
+    if (!held) return false;
+    for (const input of inputs) {
+      const { runId, entry, now } = input;
       this.#s.upsertEntry.run(
         runId,
         entry.key,
@@ -777,7 +796,6 @@ export class SqliteStore implements Store {
       );
       const a = input.attemptRow;
       if (a) {
-        const error = errorToText(a.error);
         this.#s.upsertAttempt.run(
           runId,
           entry.key,
@@ -786,12 +804,12 @@ export class SqliteStore implements Store {
           input.workerId,
           a.startedAt,
           now,
-          error,
+          errorToText(a.error),
         );
       }
       if (input.logs) this.#t.insertLogs(input.logs);
-      return { applied: true };
-    });
+    }
+    return true;
   }
 
   async parkRun(input: ParkRun): Promise<{ applied: boolean }> {

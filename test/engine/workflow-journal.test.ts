@@ -1,0 +1,197 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
+import { workflow } from '../../src/index.js';
+import type { CompleteStep } from '../../src/store/contract/index.js';
+import { engineScope, tempStore } from './helpers.js';
+
+const scope = engineScope();
+afterEach(() => scope.closeAll());
+
+/** A door the test opens once. */
+function door() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/**
+ * The real store, whose journal writes the test can see (how many entries each carried), hold
+ * (the first one waits for `firstWrite`), or fail (the one numbered `failWrite`, from 1).
+ */
+async function watchedStore(options: { firstWrite?: Promise<void>; failWrite?: number } = {}) {
+  const { store, cleanup } = await tempStore();
+  scope.track(cleanup);
+  const writes: number[] = [];
+  /** Entries committed with the run's completion. */
+  const withCompletion: number[] = [];
+  const watched = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'completeStep') {
+        return (input: CompleteStep) => {
+          if (input.journal) withCompletion.push(input.journal.length);
+          return target.completeStep(input);
+        };
+      }
+      if (prop === 'recordEntry' || prop === 'recordEntries') {
+        return async (arg: unknown) => {
+          writes.push(Array.isArray(arg) ? arg.length : 1);
+          if (writes.length === 1 && options.firstWrite) await options.firstWrite;
+          if (writes.length === options.failWrite) throw new Error('the disk is on fire');
+          return (target[prop] as (a: unknown) => Promise<unknown>).call(target, arg);
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return { store: watched, writes, withCompletion };
+}
+
+/** Lets real I/O happen until `check` holds. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+}
+
+describe("a workflow's journal", () => {
+  it("per step (the default): a step starts only once the previous one's result committed", async () => {
+    const first = door();
+    const started: string[] = [];
+    const steady = workflow('steady', {}, async (ctx) => {
+      let total = 0;
+      for (let i = 1; i <= 4; i++)
+        total += await ctx.step(`s${i}`, () => (started.push(`s${i}`), i));
+      return total;
+    });
+    expect(steady.journal).toBe('per-step');
+    const { store, writes } = await watchedStore({ firstWrite: first.opened });
+    const { engine } = await scope.engineFor({ store, definitions: [steady] });
+    const run = await engine.submit(steady);
+    await until(() => writes.length > 0);
+    // s1's result is held on its way to the store: s2 must wait for it.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started).toEqual(['s1']);
+    first.open();
+    expect((await engine.wait(run.id)).status).toBe('succeeded');
+    expect(await engine.result(run.id)).toBe(10);
+    expect(writes).toEqual([1, 1, 1, 1]);
+  });
+
+  it('batched: the next steps run while a result commits, and commit together, in order', async () => {
+    const first = door();
+    const started: string[] = [];
+    const quick = workflow('quick', { journal: 'batched' }, async (ctx) => {
+      let total = 0;
+      for (let i = 1; i <= 6; i++) {
+        total += await ctx.step(`s${i}`, async () => {
+          started.push(`s${i}`);
+          // Some I/O: the results before it are written meanwhile.
+          await new Promise((r) => setTimeout(r, 2));
+          // The first result is still being written when the fifth step runs.
+          if (i === 5) first.open();
+          return i;
+        });
+      }
+      return total;
+    });
+    const { store, writes, withCompletion } = await watchedStore({ firstWrite: first.opened });
+    const { engine, events } = await scope.engineFor({ store, definitions: [quick] });
+    const run = await engine.submit(quick);
+    expect((await engine.wait(run.id)).status).toBe('succeeded');
+    expect(await engine.result(run.id)).toBe(21);
+    expect(started).toEqual(['s1', 's2', 's3', 's4', 's5', 's6']);
+    // s1 alone, then what queued while it was held (s2–s4 at least); the rest, if any, with the
+    // run's completion: every result once, in fewer commits than steps.
+    expect(writes[0]).toBe(1);
+    expect(Math.max(...writes.slice(1), ...withCompletion)).toBeGreaterThanOrEqual(3);
+    expect([...writes, ...withCompletion].reduce((a, b) => a + b, 0)).toBe(6);
+    expect(writes.length + 1).toBeLessThan(6);
+    const journal = (await store.listSteps(run.id)).filter((s) => s.kind === 'step');
+    expect(journal.map((s) => [s.seq, s.key, s.status, s.output])).toEqual(
+      [1, 2, 3, 4, 5, 6].map((i) => [i - 1, `s${i}`, 'succeeded', String(i)]),
+    );
+    const attempts = await store.listAttempts(run.id);
+    expect(attempts.filter((a) => a.status === 'succeeded').map((a) => a.stepKey)).toEqual(
+      expect.arrayContaining(['s1', 's2', 's3', 's4', 's5', 's6']),
+    );
+    // Each step's success is told once its result has committed, in order.
+    const done = events.filter(
+      (e) => e.type === 'step' && e.runId === run.id && e.status === 'succeeded',
+    );
+    expect(done.map((e) => (e.type === 'step' ? e.step : ''))).toEqual([
+      's1',
+      's2',
+      's3',
+      's4',
+      's5',
+      's6',
+    ]);
+  });
+
+  it("batched: steps that do no I/O commit with the run's completion, in one transaction", async () => {
+    const pure = workflow('pure', { journal: 'batched' }, async (ctx) => {
+      let total = 0;
+      for (let i = 1; i <= 10; i++) total += await ctx.step(`s${i}`, () => i);
+      return total;
+    });
+    const { store, writes, withCompletion } = await watchedStore();
+    const { engine } = await scope.engineFor({ store, definitions: [pure] });
+    const run = await engine.submit(pure);
+    expect((await engine.wait(run.id)).status).toBe('succeeded');
+    expect(await engine.result(run.id)).toBe(55);
+    expect(writes).toEqual([]);
+    expect(withCompletion).toEqual([10]);
+    const journal = (await store.listSteps(run.id)).filter((s) => s.kind === 'step');
+    expect(journal.map((s) => [s.key, s.status])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [`s${i + 1}`, 'succeeded']),
+    );
+  });
+
+  it('batched: every result commits before the run parks, and the run resumes from them', async () => {
+    const calls: string[] = [];
+    const napper = workflow('napper', { journal: 'batched' }, async (ctx) => {
+      const a = await ctx.step('a', () => (calls.push('a'), 1));
+      const b = await ctx.step('b', () => (calls.push('b'), 2));
+      await ctx.sleep('nap', '10ms');
+      const c = await ctx.step('c', () => (calls.push('c'), 3));
+      return a + b + c;
+    });
+    const { store } = await watchedStore();
+    const { engine } = await scope.engineFor({ store, definitions: [napper], pollMs: 5 });
+    const run = await engine.submit(napper);
+    expect((await engine.wait(run.id)).status).toBe('succeeded');
+    expect(await engine.result(run.id)).toBe(6);
+    // The resume replayed a and b from the journal: each ran once.
+    expect(calls).toEqual(['a', 'b', 'c']);
+  });
+
+  it('batched: a result that fails to commit fails the run at its next step', async () => {
+    const ran: string[] = [];
+    const doomed = workflow('doomed', { journal: 'batched' }, async (ctx) => {
+      for (let i = 1; i <= 5; i++) {
+        await ctx.step(`s${i}`, async () => {
+          ran.push(`s${i}`);
+          await new Promise((r) => setTimeout(r, 2));
+          return i;
+        });
+      }
+      return 'unreachable';
+    });
+    const { store } = await watchedStore({ failWrite: 1 });
+    const { engine } = await scope.engineFor({ store, definitions: [doomed] });
+    const run = await engine.submit(doomed);
+    const finished = await engine.wait(run.id);
+    expect(finished.status).toBe('failed');
+    expect(finished.error?.message).toMatch(/the disk is on fire/);
+    expect(ran.length).toBeLessThan(5);
+  });
+
+  it('refuses an unknown journal mode, naming the workflow', () => {
+    expect(() => workflow('odd', { journal: 'sometimes' as never }, async () => 1)).toThrow(
+      ConfigError,
+    );
+    expect(() => workflow('odd', { journal: 'sometimes' as never }, async () => 1)).toThrow(
+      /workflow odd: journal must be 'per-step' or 'batched'/,
+    );
+  });
+});
