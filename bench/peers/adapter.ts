@@ -72,6 +72,8 @@ export interface Peer {
   version: string;
   /** Throughput settings and why, printed with the results. */
   settings: string[];
+  /** Only these workloads (a variant of another row that differs in them alone). */
+  workloads?: readonly number[];
   /** Workloads (and drain worker counts, as `6:2`) this peer cannot run, with the reason. */
   notApplicable?: Record<string, string>;
   /** How each local workload is built on this peer, when it has no native notion of it. */

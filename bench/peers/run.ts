@@ -352,6 +352,7 @@ function record(workload: number, peer: Peer, values: Record<string, number[]>, 
 }
 
 async function measure(workload: number, peer: Peer): Promise<void> {
+  if (peer.workloads && !peer.workloads.includes(workload)) return;
   const na = peer.notApplicable?.[String(workload)];
   if (na) {
     (results[workload] ??= {})[peer.id] = { metrics: {}, notes: [], na };
@@ -444,7 +445,12 @@ function workloadMarkdown(workload: number): string {
       }),
     ]),
   );
-  for (const weftId of ['weft-postgres', 'weft-sqlite']) {
+  for (const weftId of [
+    'weft-postgres',
+    'weft-postgres-batched',
+    'weft-sqlite',
+    'weft-sqlite-batched',
+  ]) {
     const weft = byPeer[weftId];
     const others = shown.filter((p) => !p.id.startsWith('weft-') && !byPeer[p.id]!.na);
     if (!weft || weft.na || !others.length) continue;

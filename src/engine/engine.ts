@@ -168,6 +168,12 @@ export class Engine {
   #stopping: Promise<void> | null = null;
   /** Slots promised to claims in flight (the loop's, a submit's). */
   #reserved = 0;
+  /**
+   * Steps of {@link #active} whose function has returned and whose result waits for its
+   * commit: their slots are free for the next claims (a claim overlaps the commit), up to
+   * {@link #free}'s bound on steps held at once.
+   */
+  #committing = 0;
   /** Child runs that workflows this worker parked wait on. */
   readonly #awaitedChildren = new Set<string>();
   /** Whether queued work may be waiting for this worker: false after a claim came back short. */
@@ -224,9 +230,10 @@ export class Engine {
     this.#commits = new GroupCommit(
       this.store,
       () => this.#active.size,
-      (held) => {
-        // The batch's held steps are done: their slots are free for what the batch made ready.
-        const free = this.concurrency - this.#active.size - this.#reserved + held;
+      () => {
+        // The batch's held steps are done (counted as committing): their slots are free for
+        // what the batch made ready.
+        const free = this.#free();
         return free > 0 && this.#state === 'running'
           ? { limit: free, leaseMs: this.leaseMs, labels: this.labels }
           : null;
@@ -734,9 +741,20 @@ export class Engine {
     }
   }
 
-  /** Slots free for new claims: not running a step, nor reserved by a claim in flight. */
+  /**
+   * Slots free for new claims: not running a step, nor reserved by a claim in flight. A step
+   * whose result is being committed runs nothing: its slot is free, but steps held at once
+   * (running or committing) stay under twice the concurrency.
+   */
   #free(): number {
-    return Math.max(0, this.concurrency - this.#active.size - this.#reserved);
+    const running = this.#active.size - this.#committing;
+    return Math.max(
+      0,
+      Math.min(
+        this.concurrency - running - this.#reserved,
+        2 * this.concurrency - this.#active.size - this.#reserved,
+      ),
+    );
   }
 
   /** Resolves with the run once it has finished (succeeded, failed or cancelled). */
@@ -1326,14 +1344,28 @@ export class Engine {
    * same turn of the event loop (see {@link GroupCommit}).
    */
   commitCompletion(input: Omit<CompleteStep, 'claimNext'>): Promise<TransitionResult> {
-    return this.#commits.submit(input);
+    return this.#committed(input.claim ? 0 : 1, this.#commits.submit(input));
   }
 
   /** @internal Records several results (a step and the steps run ahead of it) in one batch. */
   commitCompletions(
     inputs: readonly Omit<CompleteStep, 'claimNext'>[],
   ): Promise<TransitionResult[]> {
-    return this.#commits.submitAll(inputs);
+    const held = inputs.filter((i) => !i.claim).length;
+    return this.#committed(held, this.#commits.submitAll(inputs));
+  }
+
+  /**
+   * `held` steps of this worker wait for `commit`: their slots are free meanwhile, and the
+   * loop may claim more while the batch commits.
+   */
+  #committed<T>(held: number, commit: Promise<T>): Promise<T> {
+    if (held === 0) return commit;
+    this.#committing += held;
+    if (this.#free() > 0) this.#kickLoop();
+    return commit.finally(() => {
+      this.#committing -= held;
+    });
   }
 
   /** @internal Encodes a step output under this engine's size limit. */

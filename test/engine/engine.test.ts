@@ -8,7 +8,7 @@ import {
   TimeoutError,
 } from '../../src/core/errors.js';
 import { map, node, pipeline, task, type Ref, type TaskContext } from '../../src/index.js';
-import { advanceUntil, engineScope, tempStore } from './helpers.js';
+import { advanceUntil, engineScope, interceptStore, tempStore } from './helpers.js';
 
 const scope = engineScope();
 afterEach(() => scope.closeAll());
@@ -405,5 +405,42 @@ describe('durable pipeline runs on SQLite', () => {
       await new Promise((r) => setTimeout(r, 10));
       expect(aborted).toBe(true);
     });
+  });
+});
+
+describe('a worker whose results are committing', () => {
+  it('claims and runs more while they commit, up to twice its concurrency held', async () => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const started: number[] = [];
+    const one = pipeline(
+      'one',
+      { work: ({ i }: { i: number }) => (started.push(i), i) },
+      { params: z.object({ i: z.number() }) },
+    );
+    const { store, cleanup } = await tempStore();
+    scope.track(cleanup);
+    // Every result waits at the store until the door opens.
+    const held = interceptStore(store, {
+      completeStep: async (original, input) => (await opened, original(input)),
+      completeSteps: async (original, inputs) => (await opened, original(inputs)),
+    });
+    const { engine: client } = await engineFor({ definitions: [one], store, worker: false });
+    const runs = [];
+    for (let i = 0; i < 6; i++) runs.push(await client.submit(one, { params: { i } }));
+    const { engine: worker } = await engineFor({
+      definitions: [one],
+      store: held,
+      concurrency: 2,
+      pollMs: 5,
+    });
+    // Two run and wait for their commit; their slots go to two more, and no further.
+    for (let i = 0; i < 1000 && started.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started).toHaveLength(4);
+    expect(worker.activeCount).toBe(4);
+    open();
+    for (const run of runs) expect((await worker.wait(run.id)).status).toBe('succeeded');
+    expect([...started].sort()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });

@@ -119,3 +119,27 @@ export function countLines(file: string): Record<string, number> {
   }
   return out;
 }
+
+/**
+ * The real store with some methods wrapped (to watch, hold or fail calls): each wrapper gets
+ * the original method, bound to the store, and the call's arguments.
+ */
+export function interceptStore(
+  store: Store,
+  wrappers: {
+    [K in keyof Store]?: Store[K] extends (...args: infer A) => infer R
+      ? (original: (...args: A) => R, ...args: A) => R
+      : never;
+  },
+): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      const bound = (value as (...args: unknown[]) => unknown).bind(target);
+      const wrap = (wrappers as Record<PropertyKey, unknown>)[prop] as
+        ((original: unknown, ...args: unknown[]) => unknown) | undefined;
+      return wrap ? (...args: unknown[]) => wrap(bound, ...args) : bound;
+    },
+  });
+}

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { workflow } from '../../src/index.js';
-import type { CompleteStep } from '../../src/store/contract/index.js';
-import { engineScope, tempStore } from './helpers.js';
+import { engineScope, interceptStore, tempStore } from './helpers.js';
 
 const scope = engineScope();
 afterEach(() => scope.closeAll());
@@ -24,25 +23,19 @@ async function watchedStore(options: { firstWrite?: Promise<void>; failWrite?: n
   const writes: number[] = [];
   /** Entries committed with the run's completion. */
   const withCompletion: number[] = [];
-  const watched = new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'completeStep') {
-        return (input: CompleteStep) => {
-          if (input.journal) withCompletion.push(input.journal.length);
-          return target.completeStep(input);
-        };
-      }
-      if (prop === 'recordEntry' || prop === 'recordEntries') {
-        return async (arg: unknown) => {
-          writes.push(Array.isArray(arg) ? arg.length : 1);
-          if (writes.length === 1 && options.firstWrite) await options.firstWrite;
-          if (writes.length === options.failWrite) throw new Error('the disk is on fire');
-          return (target[prop] as (a: unknown) => Promise<unknown>).call(target, arg);
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+  const write = async <T>(n: number, original: () => Promise<T>): Promise<T> => {
+    writes.push(n);
+    if (writes.length === 1 && options.firstWrite) await options.firstWrite;
+    if (writes.length === options.failWrite) throw new Error('the disk is on fire');
+    return original();
+  };
+  const watched = interceptStore(store, {
+    completeStep: (original, input) => {
+      if (input.journal) withCompletion.push(input.journal.length);
+      return original(input);
     },
+    recordEntry: (original, input) => write(1, () => original(input)),
+    recordEntries: (original, inputs) => write(inputs.length, () => original(inputs)),
   });
   return { store: watched, writes, withCompletion };
 }

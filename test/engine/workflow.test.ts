@@ -10,7 +10,7 @@ import {
 import { Engine } from '../../src/engine/index.js';
 import { pipeline, task, workflow } from '../../src/index.js';
 import type { Store } from '../../src/store/contract/index.js';
-import { advanceUntil, engineScope, tempStore } from './helpers.js';
+import { advanceUntil, engineScope, interceptStore, tempStore } from './helpers.js';
 
 const scope = engineScope();
 afterEach(() => scope.closeAll());
@@ -378,19 +378,8 @@ describe('durable workflows', () => {
     const { store, cleanup } = await tempStore();
     scope.track(cleanup);
     let listStepsCalls = 0;
-    const counting = new Proxy(store, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (prop === 'listSteps') {
-          return (...args: unknown[]) => {
-            listStepsCalls++;
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        return typeof value === 'function'
-          ? (value as (...a: unknown[]) => unknown).bind(target)
-          : value;
-      },
+    const counting = interceptStore(store, {
+      listSteps: (original, ...args) => (listStepsCalls++, original(...args)),
     });
     const { engine } = await engineFor({ definitions: [many], store: counting });
     const { outputs } = await engine.run(many);

@@ -5,11 +5,13 @@ import { dbos } from './dbos.js';
 import { graphileWorker } from './graphile-worker.js';
 import { pgBoss } from './pg-boss.js';
 import { restateServer } from './restate.js';
-import { weftPostgres, weftSqlite } from './weft.js';
+import { weftPostgres, weftPostgresBatched, weftSqlite, weftSqliteBatched } from './weft.js';
 
 export const peers: Peer[] = [
   weftSqlite,
+  weftSqliteBatched,
   weftPostgres,
+  weftPostgresBatched,
   graphileWorker,
   pgBoss,
   dbos,

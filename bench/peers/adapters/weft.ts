@@ -16,6 +16,7 @@ import {
   seq40,
   single,
   tenSteps,
+  tenStepsBatched,
   wallNow,
 } from '../../weft/postgres-defs.js';
 import type { Peer, PeerConfig } from '../adapter.js';
@@ -34,7 +35,11 @@ async function runOk(engine: Engine, target: Parameters<Engine['submit']>[0]): P
   return run.id;
 }
 
-function weft(kind: 'sqlite' | 'postgres'): Peer {
+/**
+ * Weft on one store. `batched`: the same, with the 10-step workflow's journal batched (its
+ * only difference), so it runs workload 3 alone, as a row of its own.
+ */
+function weft(kind: 'sqlite' | 'postgres', batched = false): Peer {
   const open = async (config: PeerConfig): Promise<Store> =>
     kind === 'sqlite'
       ? SqliteStore.open(join(config.dir, 'weft.db'))
@@ -44,9 +49,11 @@ function weft(kind: 'sqlite' | 'postgres'): Peer {
     `local workloads: one engine (caller and worker), concurrency ${LOCAL_CONCURRENCY}`,
     `enqueue: engine.submitMany, ${ENQUEUE_BATCH.toLocaleString('en-US')} runs per call`,
   ];
+  const base = kind === 'sqlite' ? 'Weft embedded (SQLite)' : 'Weft on Postgres';
   return {
-    id: kind === 'sqlite' ? 'weft-sqlite' : 'weft-postgres',
-    label: kind === 'sqlite' ? 'Weft embedded (SQLite)' : 'Weft on Postgres',
+    id: `${kind === 'sqlite' ? 'weft-sqlite' : 'weft-postgres'}${batched ? '-batched' : ''}`,
+    label: batched ? `${base}, batched journal` : base,
+    ...(batched ? { workloads: [3] } : {}),
     backend: kind,
     version: 'repository source',
     settings:
@@ -57,6 +64,9 @@ function weft(kind: 'sqlite' | 'postgres'): Peer {
           ]
         : [...common, 'pg pool of 10 (the store’s default), LISTEN/NOTIFY wake-ups'],
     shapes: {
+      '3': batched
+        ? "a workflow of 10 steps with journal: 'batched' (results commit behind the steps, with the run's end)"
+        : 'a workflow of 10 steps, each result committed before the next step (the default)',
       '4': 'a pipeline: root node → map over 100 items → join node',
       '5': 'a pipeline chain of 40 nodes',
     },
@@ -116,7 +126,7 @@ function weft(kind: 'sqlite' | 'postgres'): Peer {
           const { work } = (await engine.outputs(run.id)) as { work: number };
           return { start: work - t0, result };
         },
-        workflow10: async () => void (await runOk(engine, tenSteps)),
+        workflow10: async () => void (await runOk(engine, batched ? tenStepsBatched : tenSteps)),
         fan: async () => void (await runOk(engine, fanMap)),
         seq40: async () => void (await runOk(engine, seq40)),
         async close() {
@@ -130,3 +140,5 @@ function weft(kind: 'sqlite' | 'postgres'): Peer {
 
 export const weftSqlite = weft('sqlite');
 export const weftPostgres = weft('postgres');
+export const weftSqliteBatched = weft('sqlite', true);
+export const weftPostgresBatched = weft('postgres', true);
