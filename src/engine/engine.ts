@@ -1362,7 +1362,9 @@ export class Engine {
   #committed<T>(held: number, commit: Promise<T>): Promise<T> {
     if (held === 0) return commit;
     this.#committing += held;
-    if (this.#free() > 0) this.#kickLoop();
+    // With work waiting in the queue, the freed slots take it now (else the loop looks again
+    // once the commit is done, as after any step).
+    if (this.#backlog && this.#free() > 0) this.#kickLoop();
     return commit.finally(() => {
       this.#committing -= held;
     });

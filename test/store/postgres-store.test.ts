@@ -150,6 +150,29 @@ describe('PostgresStore specifics', () => {
     expect((error as Error).message).toMatch(/[Uu]pgrade/);
   });
 
+  it('a repeated single-statement createRun (a reply lost, the insert sent again) returns the run', async () => {
+    const store = await PostgresStore.connect(database.url, { schema: freshSchema() });
+    try {
+      const run = {
+        id: 'run_again',
+        kind: 'pipeline' as const,
+        definition: 'd',
+        input: '{}',
+        outputs: [],
+        trigger: 't',
+        createdAt: Date.UTC(2026, 0, 1),
+      };
+      const steps = [{ key: 'a', node: 'a', dependsOn: [] }];
+      const first = await store.createRun(run, steps);
+      // What the pool's retry after a lost reply does: the same insert, whose id is taken.
+      const again = await store.createRun(run, steps);
+      expect(again).toEqual({ run: first.run, created: true, claimed: [] });
+      expect((await store.listSteps('run_again')).map((s) => s.key)).toEqual(['a']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads times as numbers', async () => {
     const store = await PostgresStore.connect(database.url, { schema: freshSchema() });
     try {

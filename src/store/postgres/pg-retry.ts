@@ -30,7 +30,8 @@
  *     again (an `interrupted` attempt, then a new one: at least once, never lost);
  *   - `createRun` and `sendEvent` write rows under ids the caller chose: after an ambiguous
  *     commit the next try first looks the id up and, if the row is there, returns it
- *     (`created: true`: this call did create it) instead of inserting it again;
+ *     (`created: true`: this call did create it) instead of inserting it again (a run written
+ *     by a single statement is looked up when the repeated insert finds its id taken);
  *   - `claimSteps`: claims whose reply was lost expire with their lease, as above;
  *   - `recordEntry` writes a journal entry and its attempt row by key (upserts), still fenced by
  *     the run's `$run` step, which the first try left held: a repeat writes the same values;

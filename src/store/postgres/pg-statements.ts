@@ -616,15 +616,20 @@ const insertLogRows = exec<
 /** Log lines, in one statement; their seqs follow their order. */
 export async function insertLogs(db: Db, lines: readonly NewLog[]): Promise<void> {
   if (lines.length === 0) return;
-  await insertLogRows(
-    db,
+  await insertLogRows(db, ...logColumns(lines));
+}
+/** Log lines as the column arrays the statements take: run, step, attempt, at, level, message. */
+export function logColumns(
+  lines: readonly NewLog[],
+): [string[], (string | null)[], (number | null)[], number[], string[], string[]] {
+  return [
     lines.map((l) => l.runId),
     lines.map((l) => l.stepKey),
     lines.map((l) => l.attempt),
     lines.map((l) => l.at),
     lines.map((l) => l.level),
     lines.map((l) => l.message),
-  );
+  ];
 }
 export const logs = stmt<[string, number, number | null], LogRow>(
   'SELECT * FROM logs WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
@@ -818,6 +823,121 @@ export const countDownMapBy = stmt1<
 );
 
 /**
+ * A workflow's `$run` step succeeds with its last journal entries, in ONE statement: the run
+ * locked, the fence checked, the entries (and their attempt rows) written, the `$run` step
+ * succeeded with its attempt row, log lines written, and the run succeeded with its
+ * notification — only if the worker still holds the run (`holding`) and nothing else of the run
+ * is unfinished (`went`; else nothing is written, and the caller takes the general path, which
+ * cancels what is left). The finished run's columns come back with them.
+ */
+export const completeWorkflowAtOnce = stmt1<
+  [
+    string, // $1 run
+    number, // $2 the `$run` attempt held
+    string, // $3 worker
+    string | null, // $4 the workflow's output
+    number, // $5 now
+    ...EntryArrays,
+  ],
+  { holding: number; went: number } & Partial<RunRow & FinishedRow>
+>(
+  `${heldRun('$2', '$3')}, go AS (
+     SELECT held.priority FROM held WHERE NOT EXISTS (
+       SELECT 1 FROM steps u WHERE u.run_id = $1 AND u.${UNFINISHED} AND u.key <> ${RUN_STEP}
+         AND u.key <> ALL($6::text[]))
+   ), ${entryWrites('go', 6, '$3')}
+   ), done AS (
+     UPDATE steps SET status = 'succeeded', output = $4, error = NULL, finished_at = $5,
+       lease_owner = NULL, lease_expires_at = NULL
+     WHERE run_id = $1 AND key = ${RUN_STEP} AND EXISTS (SELECT 1 FROM go)
+     RETURNING started_at
+   ), run_attempt AS (
+     INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+     SELECT $1, ${RUN_STEP}, $2, 'succeeded', $3, COALESCE(done.started_at, $5), $5, NULL FROM done
+   ), finished AS (
+     UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $5),
+       finished_at = $5, updated_at = $5, ${NOT_WAITING}
+     WHERE id = $1 AND ${runMayBecome('succeeded')} AND EXISTS (SELECT 1 FROM go)
+     RETURNING *, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified
+   )
+   SELECT (SELECT COUNT(*) FROM held)::int AS holding, (SELECT COUNT(*) FROM go)::int AS went, f.*
+   FROM (SELECT 1) AS one LEFT JOIN finished f ON true`,
+);
+
+/**
+ * The CTEs `run` (run `$1`'s row, locked: a cancellation cannot commit between the fence and
+ * the writes) and `held` (its `$run` step's priority, if held at `attempt` by `worker`).
+ */
+function heldRun(attempt: string, worker: string): string {
+  return `WITH run AS (
+     SELECT id FROM runs WHERE id = $1 FOR UPDATE
+   ), held AS (
+     SELECT s.priority FROM steps s JOIN run ON run.id = s.run_id
+     WHERE s.run_id = $1 AND s.key = ${RUN_STEP} AND s.status = 'running' AND s.attempt = ${attempt}
+       AND s.lease_owner = ${worker}
+   )`;
+}
+
+/** The arrays of {@link recordEntriesAtOnce}'s entries, attempt rows and log lines. */
+type EntryArrays = [
+  string[], // entries: key, name, kind, seq, status, output, error, attempt, started, finished
+  string[],
+  StepKind[],
+  number[],
+  string[],
+  (string | null)[],
+  (string | null)[],
+  number[],
+  (number | null)[],
+  (number | null)[],
+  string[], // attempt rows: key, attempt, status, started, finished, error
+  number[],
+  AttemptStatus[],
+  number[],
+  number[],
+  (string | null)[],
+  string[], // log lines: run, step, attempt, at, level, message
+  (string | null)[],
+  (number | null)[],
+  number[],
+  string[],
+  string[],
+];
+
+/**
+ * The CTEs `entry`, `attempt` and `logged` (left open after `logged AS (…`): journal entries of
+ * run `$1`, their attempt rows (by `worker`) and log lines from the arrays at parameters
+ * `$from`…, written only if the CTE `gate` has a row (its `priority` is the entries').
+ */
+function entryWrites(gate: string, from: number, worker: string): string {
+  const p = (n: number) => `$${from + n}`;
+  return `entry AS (
+     INSERT INTO steps (run_id, key, node, kind, seq, status, output, error, attempt, available_at, priority, started_at, finished_at)
+     SELECT $1, e.key, e.node, e.kind, e.seq, e.status, e.output, e.error::jsonb, e.attempt, ${NEVER}, ${gate}.priority, e.started_at, e.finished_at
+     FROM ${gate}, unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::int[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::int[], ${p(8)}::bigint[], ${p(9)}::bigint[])
+       AS e(key, node, kind, seq, status, output, error, attempt, started_at, finished_at)
+     ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind, seq = excluded.seq,
+       status = excluded.status, output = excluded.output, error = excluded.error, attempt = excluded.attempt,
+       started_at = excluded.started_at, finished_at = excluded.finished_at
+     WHERE steps.kind NOT IN ('node', 'run')
+   ), attempt AS (
+     INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+     SELECT $1, a.key, a.attempt, a.status, ${worker}, a.started_at, a.finished_at, a.error::jsonb
+     FROM ${gate}, unnest(${p(10)}::text[], ${p(11)}::int[], ${p(12)}::text[], ${p(13)}::bigint[], ${p(14)}::bigint[], ${p(15)}::text[])
+       AS a(key, attempt, status, started_at, finished_at, error)
+     ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
+       worker_id = excluded.worker_id, started_at = excluded.started_at,
+       finished_at = excluded.finished_at, error = excluded.error
+   ), logged AS (
+     INSERT INTO logs (run_id, step_key, attempt, at, level, message)
+     SELECT l.run_id, l.step_key, l.attempt, l.at, l.level, l.message
+     FROM unnest(${p(16)}::text[], ${p(17)}::text[], ${p(18)}::int[], ${p(19)}::bigint[], ${p(20)}::text[], ${p(21)}::text[])
+       WITH ORDINALITY AS l(run_id, step_key, attempt, at, level, message, n)
+     WHERE EXISTS (SELECT 1 FROM ${gate})
+     ORDER BY l.n`;
+}
+
+/**
  * `recordEntries` in ONE statement (one round trip, no transaction around it): the run's row
  * locked (a cancellation cannot commit between the fence and the write), the fence checked,
  * the entries upserted, their attempt rows and log lines written — all only if the worker
@@ -830,61 +950,11 @@ export const recordEntriesAtOnce = stmt1<
     string, // $1 run
     string, // $2 worker
     number, // $3 the `$run` attempt held
-    string[], // $4.. entries: key, name, kind, seq, status, output, error, attempt, started, finished
-    string[],
-    StepKind[],
-    number[],
-    string[],
-    (string | null)[],
-    (string | null)[],
-    number[],
-    (number | null)[],
-    (number | null)[],
-    string[], // $14.. attempt rows: key, attempt, status, started, finished, error
-    number[],
-    AttemptStatus[],
-    number[],
-    number[],
-    (string | null)[],
-    string[], // $20.. log lines: run, step, attempt, at, level, message
-    (string | null)[],
-    (number | null)[],
-    number[],
-    string[],
-    string[],
+    ...EntryArrays,
   ],
   { held: number }
 >(
-  `WITH run AS (
-     SELECT id FROM runs WHERE id = $1 FOR UPDATE
-   ), held AS (
-     SELECT s.priority FROM steps s JOIN run ON run.id = s.run_id
-     WHERE s.run_id = $1 AND s.key = ${RUN_STEP} AND s.status = 'running' AND s.attempt = $3
-       AND s.lease_owner = $2
-   ), entry AS (
-     INSERT INTO steps (run_id, key, node, kind, seq, status, output, error, attempt, available_at, priority, started_at, finished_at)
-     SELECT $1, e.key, e.node, e.kind, e.seq, e.status, e.output, e.error::jsonb, e.attempt, ${NEVER}, held.priority, e.started_at, e.finished_at
-     FROM held, unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[], $12::bigint[], $13::bigint[])
-       AS e(key, node, kind, seq, status, output, error, attempt, started_at, finished_at)
-     ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind, seq = excluded.seq,
-       status = excluded.status, output = excluded.output, error = excluded.error, attempt = excluded.attempt,
-       started_at = excluded.started_at, finished_at = excluded.finished_at
-     WHERE steps.kind NOT IN ('node', 'run')
-   ), attempt AS (
-     INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
-     SELECT $1, a.key, a.attempt, a.status, $2, a.started_at, a.finished_at, a.error::jsonb
-     FROM held, unnest($14::text[], $15::int[], $16::text[], $17::bigint[], $18::bigint[], $19::text[])
-       AS a(key, attempt, status, started_at, finished_at, error)
-     ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
-       worker_id = excluded.worker_id, started_at = excluded.started_at,
-       finished_at = excluded.finished_at, error = excluded.error
-   ), logged AS (
-     INSERT INTO logs (run_id, step_key, attempt, at, level, message)
-     SELECT l.run_id, l.step_key, l.attempt, l.at, l.level, l.message
-     FROM unnest($20::text[], $21::text[], $22::int[], $23::bigint[], $24::text[], $25::text[])
-       WITH ORDINALITY AS l(run_id, step_key, attempt, at, level, message, n)
-     WHERE EXISTS (SELECT 1 FROM held)
-     ORDER BY l.n
+  `${heldRun('$3', '$2')}, ${entryWrites('held', 4, '$2')}
    )
    SELECT COUNT(*)::int AS held FROM held`,
 );

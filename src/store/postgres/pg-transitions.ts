@@ -11,6 +11,7 @@ import type {
   RunRecord,
   AttemptStatus,
   CompleteStep,
+  NewLog,
   RecordEntry,
   StepRef,
   TransitionResult,
@@ -18,7 +19,7 @@ import type {
 } from '../contract/types.js';
 import { lastOfEach } from '../contract/entries.js';
 import { findEvent, waitQuery } from './pg-events.js';
-import { json, toClaimed, toRun, type ClaimRow } from './pg-rows.js';
+import { json, toClaimed, toRun, type ClaimRow, type RunRow } from './pg-rows.js';
 import * as S from './pg-statements.js';
 import { admit } from './pg-partitions.js';
 import type { Db, FinishedRow, ReadyRow } from './pg-statements.js';
@@ -396,17 +397,71 @@ export async function writeEntries(
   first: RecordEntry,
   inputs: readonly RecordEntry[],
 ): Promise<boolean> {
-  const entries = lastOfEach(inputs, (i) => i.entry.key).map((i) => i.entry);
-  const attempts = lastOfEach(
-    inputs.filter((i) => i.attemptRow !== undefined),
-    (i) => `${i.entry.key}\u0000${i.attemptRow!.attempt}`,
-  ).map((i) => ({ key: i.entry.key, now: i.now, ...i.attemptRow! }));
-  const logs = inputs.flatMap((i) => i.logs ?? []);
   const row = await S.recordEntriesAtOnce(
     db,
     first.runId,
     first.workerId,
     first.runAttempt,
+    ...entryArrays(inputs, []),
+  );
+  return (row?.held ?? 0) > 0;
+}
+
+/**
+ * A workflow's `$run` step succeeds with its last journal entries (checked), in one statement
+ * (see {@link S.completeWorkflowAtOnce}), when nothing else of the run is left unfinished; null
+ * when something is (nothing was written: the caller takes the general path).
+ */
+export async function completeWorkflow(
+  db: Db,
+  input: CompleteStep,
+): Promise<TransitionResult | null> {
+  const { runId, now } = input;
+  const row = await S.completeWorkflowAtOnce(
+    db,
+    runId,
+    input.attempt,
+    input.workerId,
+    input.output,
+    now,
+    ...entryArrays(input.journal ?? [], input.logs ?? []),
+  );
+  if (!row || row.holding === 0) return refused(db, runId);
+  if (row.went === 0) return null;
+  if (!row.id) {
+    // Held, yet the run could not succeed (not running): as the general path leaves it.
+    return {
+      applied: true,
+      runStatus: await runStatusOf(db, runId),
+      claimed: [],
+      queuedMore: false,
+    };
+  }
+  const finished = row as RunRow & FinishedRow;
+  await wakeParent(db, finished, now);
+  return {
+    applied: true,
+    runStatus: 'succeeded',
+    claimed: [],
+    queuedMore: false,
+    finishedRun: toRun(finished),
+  };
+}
+
+/** The arrays of entries, attempt rows and log lines (`logs` and the entries') of a write. */
+function entryArrays(
+  inputs: readonly RecordEntry[],
+  logs: readonly NewLog[],
+): Parameters<typeof S.recordEntriesAtOnce> extends [Db, string, string, number, ...infer A]
+  ? A
+  : never {
+  const entries = lastOfEach(inputs, (i) => i.entry.key).map((i) => i.entry);
+  const attempts = lastOfEach(
+    inputs.filter((i) => i.attemptRow !== undefined),
+    (i) => `${i.entry.key}\u0000${i.attemptRow!.attempt}`,
+  ).map((i) => ({ key: i.entry.key, now: i.now, ...i.attemptRow! }));
+  const lines = [...inputs.flatMap((i) => i.logs ?? []), ...logs];
+  return [
     entries.map((e) => e.key),
     entries.map((e) => e.name),
     entries.map((e) => e.kind),
@@ -423,12 +478,6 @@ export async function writeEntries(
     attempts.map((a) => a.startedAt),
     attempts.map((a) => a.now),
     attempts.map((a) => json(a.error)),
-    logs.map((l) => l.runId),
-    logs.map((l) => l.stepKey),
-    logs.map((l) => l.attempt),
-    logs.map((l) => l.at),
-    logs.map((l) => l.level),
-    logs.map((l) => l.message),
-  );
-  return (row?.held ?? 0) > 0;
+    ...S.logColumns(lines),
+  ];
 }
