@@ -1198,17 +1198,22 @@ export class Engine {
       },
     };
     this.#active.set(id, active);
-    void this.#execute(active).then((handedOn) => {
+    void this.#execute(active).then((outcome) => {
       this.#active.delete(id);
       if (this.#active.size === 0 && this.#settled) this.#settled();
       // A step whose completion claimed its successor handed its slot on: the loop has
-      // nothing new to do. Otherwise a slot is free and the loop should look for work.
-      if (!handedOn) this.#kickLoop();
+      // nothing new to do. One that finished its run scheduled nothing later (what it woke or
+      // let in was woken in afterTransition): its slot is worth a look only with a backlog.
+      // Otherwise (a retry, a park, an error) the loop looks for work and when to wake.
+      if (outcome === 'other' || (outcome === 'finished' && this.#backlog)) this.#kickLoop();
     });
   }
 
-  /** Runs a claimed step; true when its transition claimed follow-up work for this worker. */
-  async #execute(active: ActiveStep): Promise<boolean> {
+  /**
+   * Runs a claimed step: `handed` when its transition claimed follow-up work for this worker,
+   * `finished` when it finished its run.
+   */
+  async #execute(active: ActiveStep): Promise<'handed' | 'finished' | 'other'> {
     const { claimed } = active;
     try {
       let result: TransitionResult | null;
@@ -1225,12 +1230,13 @@ export class Engine {
       } else {
         result = await runPipelineStep(this, await this.#context(claimed), active);
       }
-      if (!result) return false;
+      if (!result) return 'other';
       this.afterTransition(claimed.runId, result);
-      return result.claimed.length > 0 && !result.queuedMore;
+      if (result.claimed.length > 0 && !result.queuedMore) return 'handed';
+      return result.applied && isTerminalRun(result.runStatus) ? 'finished' : 'other';
     } catch (error) {
       this.#reportLoopError(error);
-      return false;
+      return 'other';
     }
   }
 

@@ -177,6 +177,9 @@ export async function runPipelineStep(
       now: engine.clock.now(),
       logs: active.logs.splice(0),
       ...(held !== undefined ? { slot: held } : {}),
+      ...(c.parentKey === null && !context.spec.dependents.get(node.name)?.length
+        ? { mayFinish: true }
+        : {}),
     },
   ];
   if (c.parentKey === null) {

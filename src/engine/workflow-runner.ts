@@ -166,6 +166,7 @@ export async function runWorkflowStep(
       output: output!,
       now: engine.clock.now(),
       logs: active.logs.splice(0),
+      mayFinish: true,
       ...(last?.entries.length ? { journal: last.entries } : {}),
     });
     if (result.applied) await last?.committed();

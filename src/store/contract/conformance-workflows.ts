@@ -824,6 +824,10 @@ export function describeWorkflowConformance(current: () => Store): void {
       it('a child that finishes wakes its parked parent, however it finishes', async () => {
         const finishes: [string, (c: ClaimedStep) => Promise<unknown>][] = [
           ['succeeded', (c) => store.completeStep(done(c, T0 + 10, { workerId: 'worker-b' }))],
+          [
+            'succeeded',
+            (c) => store.completeStep(done(c, T0 + 10, { workerId: 'worker-b', mayFinish: true })),
+          ],
           ['failed', (c) => store.failStep(failed(c, T0 + 10, { workerId: 'worker-b' }))],
           ['cancelled', (c) => store.cancelRun(c.runId, T0 + 10, 'stop')],
         ];
@@ -856,7 +860,8 @@ export function describeWorkflowConformance(current: () => Store): void {
           leaseMs: LEASE,
           runId: child.id,
         });
-        await store.completeStep(done(a!, T0 + 4, { workerId: 'worker-b' }));
+        // The hint that it finishes its run: the parent is woken all the same.
+        await store.completeStep(done(a!, T0 + 4, { workerId: 'worker-b', mayFinish: true }));
         expect((await store.getRun(child.id))?.status).toBe('succeeded');
         expect(await claimedRuns(T0 + 4)).toEqual([parent]);
       });

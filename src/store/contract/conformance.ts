@@ -595,13 +595,29 @@ export function describeStoreConformance(
         ]);
       });
 
-      it('finishes the run with its last step', async () => {
+      it.each([false, true])('finishes the run with its last step (hinted: %s)', async (hint) => {
         const id = await create([step('a'), step('b', ['a'])]);
         const a = await claimKey(id, 'a', T0 + 1);
+        // A wrong hint (a has a dependent) changes nothing.
         const r = await store.completeStep(
-          done(a, T0 + 2, { claimNext: { limit: 1, leaseMs: LEASE } }),
+          done(a, T0 + 2, { claimNext: { limit: 1, leaseMs: LEASE }, mayFinish: hint }),
         );
-        const { finishedRun, ...last } = await store.completeStep(done(r.claimed[0]!, T0 + 3));
+        expect(r).toMatchObject({ applied: true, runStatus: 'running' });
+        const { finishedRun, ...last } = await store.completeStep(
+          done(r.claimed[0]!, T0 + 3, {
+            mayFinish: hint,
+            logs: [
+              {
+                runId: id,
+                stepKey: 'b',
+                attempt: 1,
+                at: T0 + 3,
+                level: 'info',
+                message: 'last words',
+              },
+            ],
+          }),
+        );
         expect(last).toEqual({
           applied: true,
           runStatus: 'succeeded',
@@ -617,23 +633,34 @@ export function describeStoreConformance(
         });
         // A store that returns the finished run returns it as stored.
         if (finishedRun !== undefined) expect(finishedRun).toEqual(stored);
+        expect(await store.getStep(id, 'b')).toMatchObject({ status: 'succeeded', output: '"b"' });
+        expect((await store.listAttempts(id)).map((x) => [x.stepKey, x.status])).toEqual([
+          ['a', 'succeeded'],
+          ['b', 'succeeded'],
+        ]);
+        expect((await store.listLogs(id)).map((l) => l.message)).toEqual(['last words']);
       });
 
-      it('finishes a run failed by an earlier step with the list of failed steps', async () => {
-        const id = await create([step('a'), step('b'), step('c', ['a'])]);
-        const a = await claimKey(id, 'a', T0 + 1);
-        await store.failStep(failed(a, T0 + 2));
-        const b = await claimKey(id, 'b', T0 + 3);
-        const { finishedRun, ...last } = await store.completeStep(done(b, T0 + 4));
-        expect(last.runStatus).toBe('failed');
-        const stored = await store.getRun(id);
-        expect(stored).toMatchObject({
-          status: 'failed',
-          finishedAt: T0 + 4,
-          error: { name: 'RunFailed', message: 'steps failed: a' },
-        });
-        if (finishedRun !== undefined) expect(finishedRun).toEqual(stored);
-      });
+      it.each([false, true])(
+        'finishes a run failed by an earlier step with the list of failed steps (hinted: %s)',
+        async (hint) => {
+          const id = await create([step('a'), step('b'), step('c', ['a'])]);
+          const a = await claimKey(id, 'a', T0 + 1);
+          await store.failStep(failed(a, T0 + 2));
+          const b = await claimKey(id, 'b', T0 + 3);
+          const { finishedRun, ...last } = await store.completeStep(
+            done(b, T0 + 4, { mayFinish: hint }),
+          );
+          expect(last.runStatus).toBe('failed');
+          const stored = await store.getRun(id);
+          expect(stored).toMatchObject({
+            status: 'failed',
+            finishedAt: T0 + 4,
+            error: { name: 'RunFailed', message: 'steps failed: a' },
+          });
+          if (finishedRun !== undefined) expect(finishedRun).toEqual(stored);
+        },
+      );
 
       it('refuses a result for another attempt or worker, or a second one, changing nothing', async () => {
         const id = await create([step('a'), step('b', ['a'])]);
@@ -644,6 +671,9 @@ export function describeStoreConformance(
         expect(await store.completeStep(done(a, T0 + 2, { workerId: 'worker-b' }))).toEqual(
           refused,
         );
+        expect(
+          await store.completeStep(done(a, T0 + 2, { workerId: 'worker-b', mayFinish: true })),
+        ).toEqual(refused);
         expect(await store.failStep(failed(a, T0 + 2, { attempt: 0 }))).toEqual(refused);
         expect(await store.failStep(failed(a, T0 + 2, { workerId: 'worker-b' }))).toEqual(refused);
         expect(

@@ -430,6 +430,12 @@ export interface CompleteStep extends StepRef {
   /** The global concurrency slot the step held: one step deferred for it becomes available. */
   slot?: string;
   /**
+   * A hint: the step has no dependents and is no fan-out item, so its success may finish the
+   * run (a single task, a pipeline's last node, a workflow's `$run`). A store may then try to
+   * finish the run with the same statement.
+   */
+  mayFinish?: boolean;
+  /**
    * A workflow's `$run` step: journal entries of the run (same holder) recorded first, as
    * `recordEntries` would, in the same transaction — its last results commit with its end.
    */

@@ -823,60 +823,64 @@ export const countDownMapBy = stmt1<
 );
 
 /**
- * A workflow's `$run` step succeeds with its last journal entries, in ONE statement: the run
- * locked, the fence checked, the entries (and their attempt rows) written, the `$run` step
- * succeeded with its attempt row, log lines written, and the run succeeded with its
- * notification — only if the worker still holds the run (`holding`) and nothing else of the run
- * is unfinished (`went`; else nothing is written, and the caller takes the general path, which
- * cancels what is left). The finished run's columns come back with them.
+ * The last step of a run succeeds and the run with it, in ONE statement: the run locked, the
+ * fence checked, the step succeeded with its attempt row, a workflow's last journal entries
+ * (and their attempt rows) written, log lines written, the run succeeded and the work channel
+ * notified — only if the worker still holds the step (`holding`) and this finishes the run
+ * (`went`): nothing else of it unfinished, and for a pipeline node, no dependents, not a
+ * fan-out item, no failed step. Otherwise nothing is written and the caller takes the general
+ * path. The finished run's columns come back with the counts (and `lone`: whether the run has
+ * no parent and no gate).
  */
-export const completeWorkflowAtOnce = stmt1<
+export const completeLastAtOnce = stmt1<
   [
     string, // $1 run
-    number, // $2 the `$run` attempt held
-    string, // $3 worker
-    string | null, // $4 the workflow's output
-    number, // $5 now
+    string, // $2 step key
+    number, // $3 its attempt held
+    string, // $4 worker
+    string | null, // $5 output
+    number, // $6 now
+    boolean, // $7 only a run with no parent and no gate (nothing to do after it, outside a transaction)
     ...EntryArrays,
   ],
-  { holding: number; went: number } & Partial<RunRow & FinishedRow>
+  { holding: number; went: number; lone: boolean | null } & Partial<RunRow & FinishedRow>
 >(
-  `${heldRun('$2', '$3')}, go AS (
-     SELECT held.priority FROM held WHERE NOT EXISTS (
-       SELECT 1 FROM steps u WHERE u.run_id = $1 AND u.${UNFINISHED} AND u.key <> ${RUN_STEP}
-         AND u.key <> ALL($6::text[]))
-   ), ${entryWrites('go', 6, '$3')}
+  `WITH run AS (
+     SELECT id, parent_run_id IS NULL AND max_active IS NULL AND NOT serial AS alone
+     FROM runs WHERE id = $1 FOR UPDATE
+   ), held AS (
+     SELECT s.priority, s.kind, s.parent_key, run.alone FROM steps s JOIN run ON run.id = s.run_id
+     WHERE s.run_id = $1 AND s.key = $2 AND s.status = 'running' AND s.attempt = $3
+       AND s.lease_owner = $4
+   ), go AS (
+     SELECT held.priority FROM held
+     WHERE (held.alone OR NOT $7) AND held.parent_key IS NULL
+       AND NOT EXISTS (SELECT 1 FROM step_edges e WHERE e.run_id = $1 AND e.from_key = $2)
+       AND NOT EXISTS (
+         SELECT 1 FROM steps u WHERE u.run_id = $1 AND u.${UNFINISHED} AND u.key <> $2
+           AND u.key <> ALL($8::text[]))
+       -- A workflow succeeds whatever steps it caught failing; a pipeline with one fails.
+       AND (held.kind = 'run' OR NOT EXISTS (
+         SELECT 1 FROM steps f WHERE f.run_id = $1 AND f.status = 'failed'))
+   ), ${entryWrites('go', 8, '$4')}
    ), done AS (
-     UPDATE steps SET status = 'succeeded', output = $4, error = NULL, finished_at = $5,
+     UPDATE steps SET status = 'succeeded', output = $5, error = NULL, finished_at = $6,
        lease_owner = NULL, lease_expires_at = NULL
-     WHERE run_id = $1 AND key = ${RUN_STEP} AND EXISTS (SELECT 1 FROM go)
+     WHERE run_id = $1 AND key = $2 AND EXISTS (SELECT 1 FROM go)
      RETURNING started_at
-   ), run_attempt AS (
+   ), step_attempt AS (
      INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
-     SELECT $1, ${RUN_STEP}, $2, 'succeeded', $3, COALESCE(done.started_at, $5), $5, NULL FROM done
+     SELECT $1, $2, $3, 'succeeded', $4, COALESCE(done.started_at, $6), $6, NULL FROM done
    ), finished AS (
-     UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $5),
-       finished_at = $5, updated_at = $5, ${NOT_WAITING}
+     UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $6),
+       finished_at = $6, updated_at = $6, ${NOT_WAITING}
      WHERE id = $1 AND ${runMayBecome('succeeded')} AND EXISTS (SELECT 1 FROM go)
      RETURNING *, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified
    )
-   SELECT (SELECT COUNT(*) FROM held)::int AS holding, (SELECT COUNT(*) FROM go)::int AS went, f.*
+   SELECT (SELECT COUNT(*) FROM held)::int AS holding, (SELECT COUNT(*) FROM go)::int AS went,
+     (SELECT alone FROM held) AS lone, f.*
    FROM (SELECT 1) AS one LEFT JOIN finished f ON true`,
 );
-
-/**
- * The CTEs `run` (run `$1`'s row, locked: a cancellation cannot commit between the fence and
- * the writes) and `held` (its `$run` step's priority, if held at `attempt` by `worker`).
- */
-function heldRun(attempt: string, worker: string): string {
-  return `WITH run AS (
-     SELECT id FROM runs WHERE id = $1 FOR UPDATE
-   ), held AS (
-     SELECT s.priority FROM steps s JOIN run ON run.id = s.run_id
-     WHERE s.run_id = $1 AND s.key = ${RUN_STEP} AND s.status = 'running' AND s.attempt = ${attempt}
-       AND s.lease_owner = ${worker}
-   )`;
-}
 
 /** The arrays of {@link recordEntriesAtOnce}'s entries, attempt rows and log lines. */
 type EntryArrays = [
@@ -954,7 +958,13 @@ export const recordEntriesAtOnce = stmt1<
   ],
   { held: number }
 >(
-  `${heldRun('$3', '$2')}, ${entryWrites('held', 4, '$2')}
+  `WITH run AS (
+     SELECT id FROM runs WHERE id = $1 FOR UPDATE
+   ), held AS (
+     SELECT s.priority FROM steps s JOIN run ON run.id = s.run_id
+     WHERE s.run_id = $1 AND s.key = ${RUN_STEP} AND s.status = 'running' AND s.attempt = $3
+       AND s.lease_owner = $2
+   ), ${entryWrites('held', 4, '$2')}
    )
    SELECT COUNT(*)::int AS held FROM held`,
 );

@@ -608,11 +608,19 @@ export class PostgresStore implements Store {
 
   async completeStep(input: CompleteStep): Promise<TransitionResult> {
     const first = checkEntries(input.journal ?? []);
+    // The last step of a run (a single task, a workflow that returned) finishes it with one
+    // statement: in a transaction of its own when nothing has to follow it, else with what
+    // follows (a parent to wake, a gate to open). Anything else takes the general path.
+    let last = input.mayFinish === true && !input.claim && input.slot === undefined;
+    if (last) {
+      const done = await this.#statement((db) => T.completeLast(db, input, true));
+      if (typeof done === 'object') return done;
+      last = done === 'not alone';
+    }
     return this.#transition(async (db) => {
-      if (input.key === WORKFLOW_STEP_KEY && !input.claim && input.slot === undefined) {
-        // A workflow returned: one statement, unless it left entries unfinished.
-        const done = await T.completeWorkflow(db, input);
-        if (done) return done;
+      if (last) {
+        const done = await T.completeLast(db, input, false);
+        if (typeof done === 'object') return done;
       }
       const locked = await S.lockRun(db, input.runId);
       // Fenced as the completion is: if the worker no longer holds the run, neither writes.

@@ -408,26 +408,31 @@ export async function writeEntries(
 }
 
 /**
- * A workflow's `$run` step succeeds with its last journal entries (checked), in one statement
- * (see {@link S.completeWorkflowAtOnce}), when nothing else of the run is left unfinished; null
- * when something is (nothing was written: the caller takes the general path).
+ * A step's success that finishes its run, in one statement (see {@link S.completeLastAtOnce}),
+ * with a workflow's last journal entries (checked); `alone`: only for a run with no parent and
+ * no gate (then nothing follows the statement, which may run outside a transaction). When the
+ * success does not finish the run that way, nothing is written and it says why: `unfinished`
+ * (the general path follows), or `not alone` (in a transaction, without `alone`, it would).
  */
-export async function completeWorkflow(
+export async function completeLast(
   db: Db,
   input: CompleteStep,
-): Promise<TransitionResult | null> {
+  alone: boolean,
+): Promise<TransitionResult | 'unfinished' | 'not alone'> {
   const { runId, now } = input;
-  const row = await S.completeWorkflowAtOnce(
+  const row = await S.completeLastAtOnce(
     db,
     runId,
+    input.key,
     input.attempt,
     input.workerId,
     input.output,
     now,
+    alone,
     ...entryArrays(input.journal ?? [], input.logs ?? []),
   );
   if (!row || row.holding === 0) return refused(db, runId);
-  if (row.went === 0) return null;
+  if (row.went === 0) return alone && row.lone === false ? 'not alone' : 'unfinished';
   if (!row.id) {
     // Held, yet the run could not succeed (not running): as the general path leaves it.
     return {
