@@ -282,9 +282,21 @@ async function drain(
     await Promise.all(ws.map((w) => w.next('started')));
     if (peer.workersFirst) enqueued = await enqueue();
     const limit = quick ? 120_000 : 600_000;
+    // A worker that dies (a peer's own error) ends the drain as failed, not as a wait.
+    const died = new Promise<never>((_, reject) => {
+      for (const w of ws) {
+        void w.exited.then(() =>
+          reject(
+            new Error(`a drain worker exited before the queue was drained (${count} of ${n})`),
+          ),
+        );
+      }
+    });
+    died.catch(() => undefined);
     const timedOut = await Promise.race([
       finished.then(() => false),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(true), limit).unref()),
+      died,
     ]);
     const begin = peer.workersFirst ? Math.max(enqueued!.dueAt ?? 0, enqueued!.end) : t0;
     let note: string | undefined;
@@ -352,7 +364,6 @@ function record(workload: number, peer: Peer, values: Record<string, number[]>, 
 }
 
 async function measure(workload: number, peer: Peer): Promise<void> {
-  if (peer.workloads && !peer.workloads.includes(workload)) return;
   const na = peer.notApplicable?.[String(workload)];
   if (na) {
     (results[workload] ??= {})[peer.id] = { metrics: {}, notes: [], na };
@@ -377,7 +388,15 @@ async function measure(workload: number, peer: Peer): Promise<void> {
       // The warm-up: a small drain, unmeasured (the first start of a library is slower).
       if (!quick) await drain(peer, Math.min(1000, DRAIN_TASKS), k);
       for (let r = 0; r < DRAIN_REPS; r++) {
-        const result = await drain(peer, DRAIN_TASKS, k);
+        let result: Awaited<ReturnType<typeof drain>>;
+        try {
+          result = await drain(peer, DRAIN_TASKS, k);
+        } catch (error) {
+          // One failed repetition (a peer's own error) is noted; the others still count.
+          const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+          notes.push(`${name} rep ${r + 1}: failed, ${message}`);
+          continue;
+        }
         put(name, result.rate);
         if (workload === 1) {
           put('enqueue', (DRAIN_TASKS * 1000) / result.enqueue.ms);
@@ -536,6 +555,8 @@ try {
     log(`== ${workload}. ${WORKLOADS[workload]!.title}`);
     for (const peer of peers) {
       if (skipped[peer.id]) continue;
+      // A variant row (Weft with a batched journal) runs only the workloads it differs in.
+      if (peer.workloads && !peer.workloads.includes(workload)) continue;
       const t0 = performance.now();
       try {
         await measure(workload, peer);

@@ -103,6 +103,14 @@ function bullmq(kind: Kind): Peer {
             autorun: false,
           });
           worker.on('completed', () => done());
+          // Its Postgres backend (6.7.0) can deadlock in move_to_completed with several
+          // workers; the job then stays active and the drain stalls. End this worker, so the
+          // harness records the repetition as failed instead of waiting out its time limit.
+          worker.on('error', (error) => {
+            if ((error as { code?: string }).code !== '40P01') return;
+            console.error(`BullMQ (${kind}) worker: ${error.message}; stopping this worker`);
+            process.exit(1);
+          });
           void worker.run();
           await worker.waitUntilReady();
         },
