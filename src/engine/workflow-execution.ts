@@ -200,9 +200,9 @@ export class WorkflowExecution implements WorkflowContext {
   }
 
   /**
-   * Records an entry and waits until it has committed (with every entry before it); `behind`
-   * (a step's success, in a batched journal) only queues it: the workflow goes on, and it
-   * commits with the next write.
+   * Records an entry and waits until it has committed (with every entry before it). A step's
+   * success in a batched journal is only queued: the workflow goes on, and it commits with the
+   * next write (or the run's completion). `committed` runs once it has.
    */
   async #record(
     entry: JournalEntry,

@@ -127,16 +127,16 @@ const types: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-/**
- * Whether a transition may have given other processes something to do or to see: work queued
- * that the caller did not claim, or a run that finished (a caller elsewhere may be waiting).
- */
 /** A unique violation of `constraint` (SQLSTATE 23505). */
 function isUniqueViolation(error: unknown, constraint: string): boolean {
   const e = error as { code?: unknown; constraint?: unknown } | null;
   return e?.code === '23505' && e.constraint === constraint;
 }
 
+/**
+ * Whether a transition may have given other processes something to do or to see: work queued
+ * that the caller did not claim, or a run that finished (a caller elsewhere may be waiting).
+ */
 function mayWake(result: TransitionResult): boolean {
   return result.applied && (result.queuedMore || isTerminalRun(result.runStatus));
 }
