@@ -27,7 +27,7 @@ export async function spawnPostgres(env: Record<string, string> = {}): Promise<S
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const ready = /^READY (\S+)$/m.exec(out);
       if (ready) resolve(ready[1]!);
