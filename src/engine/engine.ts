@@ -1184,6 +1184,7 @@ export class Engine {
       claimed,
       controller: new AbortController(),
       leased: true,
+      done: false,
       logs: [],
       flushLogs: async () => {
         if (active.logs.length === 0) return;
@@ -1231,6 +1232,7 @@ export class Engine {
         result = await runPipelineStep(this, await this.#context(claimed), active);
       }
       if (!result) return 'other';
+      active.done = result.applied;
       this.afterTransition(claimed.runId, result);
       if (result.claimed.length > 0 && !result.queuedMore) return 'handed';
       return result.applied && isTerminalRun(result.runStatus) ? 'finished' : 'other';
@@ -1305,8 +1307,9 @@ export class Engine {
     this.#ownRuns.delete(runId);
     this.#contexts.delete(runId);
     const hadContext = this.#runsSeen.delete(runId);
+    // Steps of the run still at work here stop; one whose transition ended the run is done.
     for (const a of this.#active.values()) {
-      if (a.claimed.runId === runId)
+      if (a.claimed.runId === runId && !a.done)
         a.controller.abort(new CancelledError(`step ${a.claimed.key}`));
     }
     if (hadContext || this.#waiters.has(runId)) {

@@ -35,13 +35,16 @@ export interface ActiveStep {
   controller: AbortController;
   /** False once a map step has expanded (its items carry the leases). */
   leased: boolean;
+  /** True once the step's last transition is recorded: nothing of it is left to abort. */
+  done: boolean;
   logs: NewLog[];
   flushLogs: () => Promise<void>;
 }
 
-async function fault(engine: Engine, point: FaultPoint, c: ClaimedStep): Promise<void> {
+/** Calls the fault hook at `point`, if any (most steps have none: no async function then). */
+function fault(engine: Engine, point: FaultPoint, c: ClaimedStep): void | Promise<void> {
   const hook = engine.faults[point];
-  if (hook) await hook({ point, runId: c.runId, step: c.key, attempt: c.attempt });
+  return hook ? hook({ point, runId: c.runId, step: c.key, attempt: c.attempt }) : undefined;
 }
 
 export async function runPipelineStep(

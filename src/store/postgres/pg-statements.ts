@@ -266,6 +266,12 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
  * now is left for the next claim. Only the step rows are locked (`OF s`): the run's row is
  * read, not locked, so claims never wait on a transition of the run. A skipped row is re-read
  * by the UPDATE's status check, so a step claimed meanwhile is never claimed twice.
+ *
+ * The rows picked are taken by their `ctid` and their runs by `= ANY(ARRAY(...))`: a plan made
+ * for an unknown LIMIT (a prepared statement's generic plan) or for a table of a few thousand
+ * rows would otherwise join by scanning the whole of `steps` and `runs`, on every claim. The
+ * picked rows stay locked until the statement ends, so their `ctid` is theirs; a row moved
+ * meanwhile fails the `ctid` check, is not claimed, and stays queued for the next claim.
  */
 export function claimQueuedSql(filters: {
   runId: boolean;
@@ -285,7 +291,8 @@ export function claimQueuedSql(filters: {
     filters.labels ? `(s.labels IS NULL OR s.labels <@ ${next()}::text[])` : 's.labels IS NULL',
   );
   return `WITH picked AS (
-      SELECT s.run_id, s.key, r.kind, r.definition, r.input FROM steps s JOIN runs r ON r.id = s.run_id
+      SELECT s.ctid AS tid, s.run_id, s.key, r.kind, r.definition, r.input
+      FROM steps s JOIN runs r ON r.id = s.run_id
       WHERE ${where.join(' AND ')}
       ORDER BY s.priority DESC, s.queued_at, s.key
       LIMIT $4
@@ -294,16 +301,14 @@ export function claimQueuedSql(filters: {
     , claimed AS (
       UPDATE steps s SET status = 'running', attempt = s.attempt + 1, lease_owner = $1,
         lease_expires_at = $2, started_at = $3
-      FROM picked p
-      WHERE s.run_id = p.run_id AND s.key = p.key AND s.${CLAIMABLE_FROM}
-      RETURNING s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, p.kind, p.definition,
-        p.input, s.priority, s.queued_at
+      WHERE s.ctid = ANY(ARRAY(SELECT tid FROM picked)) AND s.${CLAIMABLE_FROM}
+      RETURNING s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, s.priority, s.queued_at
     ), started AS (
       UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $3), updated_at = $3,
         ${NOT_WAITING}
-      WHERE id IN (SELECT run_id FROM claimed) AND ${runMayBecome('running')}
+      WHERE id = ANY(ARRAY(SELECT run_id FROM claimed)) AND ${runMayBecome('running')}
     )
-    SELECT * FROM claimed`;
+    SELECT c.*, p.kind, p.definition, p.input FROM claimed c JOIN picked p USING (run_id, key)`;
 }
 export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null; input: string };
 
@@ -483,7 +488,7 @@ export const finishIfDone = stmt1<[number, string], RunRow & FinishedRow>(
  */
 export const expired = stmt<[number, string[] | null], ExpiredRow>(
   `SELECT run_id, key, attempt, lease_owner, lease_expires_at, started_at FROM steps
-   WHERE status = 'running' AND lease_owner IS NOT NULL
+   WHERE status = 'running' AND lease_expires_at IS NOT NULL AND lease_owner IS NOT NULL
      AND (lease_expires_at < $1 OR lease_owner = ANY($2::text[]))
    ORDER BY run_id, key
    FOR UPDATE SKIP LOCKED`,
