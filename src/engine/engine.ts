@@ -156,6 +156,8 @@ export class Engine {
   readonly #ownRuns = new Set<string>();
   readonly #listeners = new Set<EngineListener>();
   readonly #active = new Map<string, ActiveStep>();
+  /** The steps of {@link #active} by run. */
+  readonly #activeByRun = new Map<string, Set<ActiveStep>>();
   readonly #contexts = new Map<string, RunContext>();
   /** Runs this process worked on, with their definition, until they finish. */
   readonly #runsSeen = new Map<string, string>();
@@ -1199,8 +1201,15 @@ export class Engine {
       },
     };
     this.#active.set(id, active);
+    let ofRun = this.#activeByRun.get(claimed.runId);
+    if (!ofRun) this.#activeByRun.set(claimed.runId, (ofRun = new Set()));
+    ofRun.add(active);
     void this.#execute(active).then((outcome) => {
       this.#active.delete(id);
+      ofRun.delete(active);
+      if (ofRun.size === 0 && this.#activeByRun.get(claimed.runId) === ofRun) {
+        this.#activeByRun.delete(claimed.runId);
+      }
       if (this.#active.size === 0 && this.#settled) this.#settled();
       // A step whose completion claimed its successor handed its slot on: the loop has
       // nothing new to do. One that finished its run scheduled nothing later (what it woke or
@@ -1308,9 +1317,8 @@ export class Engine {
     this.#contexts.delete(runId);
     const hadContext = this.#runsSeen.delete(runId);
     // Steps of the run still at work here stop; one whose transition ended the run is done.
-    for (const a of this.#active.values()) {
-      if (a.claimed.runId === runId && !a.done)
-        a.controller.abort(new CancelledError(`step ${a.claimed.key}`));
+    for (const a of this.#activeByRun.get(runId) ?? []) {
+      if (!a.done) a.controller.abort(new CancelledError(`step ${a.claimed.key}`));
     }
     if (hadContext || this.#waiters.has(runId)) {
       this.emit({ type: 'run', runId, definition, status, at: this.clock.now() });

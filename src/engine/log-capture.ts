@@ -34,9 +34,12 @@ export function installConsoleCapture(): void {
   }
 }
 
-/** Runs `fn` with console output routed to `sink`. */
+/**
+ * Runs `fn` with console output routed to `sink`. Until the console is patched nothing reads
+ * the sink: `fn` runs as is, sparing every promise it makes the cost of context tracking.
+ */
 export function withLogSink<T>(sink: LogSinkFn, fn: () => T): T {
-  return current.run(sink, fn);
+  return installed ? current.run(sink, fn) : fn();
 }
 
 /** Runs `fn` with console output going to the real console, even inside a step. */

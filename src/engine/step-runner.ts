@@ -173,6 +173,7 @@ export async function runPipelineStep(
     return fail(engine, active, error, node, held);
   }
   await fault(engine, 'beforeCommit', c);
+  const final = c.parentKey === null && !context.spec.dependents.get(node.name)?.length;
   const batch: Omit<CompleteStep, 'claimNext'>[] = [
     {
       ...ref,
@@ -180,14 +181,12 @@ export async function runPipelineStep(
       now: engine.clock.now(),
       logs: active.logs.splice(0),
       ...(held !== undefined ? { slot: held } : {}),
-      ...(c.parentKey === null && !context.spec.dependents.get(node.name)?.length
-        ? { mayFinish: true }
-        : {}),
+      ...(final ? { mayFinish: true } : {}),
     },
   ];
   if (c.parentKey === null) {
     context.remember(node.name, output);
-    if (node.kind === 'node' && engine.state === 'running') {
+    if (node.kind === 'node' && !final && engine.state === 'running') {
       await runAhead(engine, context, active, node, batch);
     }
   }

@@ -61,6 +61,17 @@ const runMayBecome = (to: RunStatus): string => `status IN (${list(runSourcesOf(
 /** The caller still holds the step: running, same attempt, same lease owner (fencing). */
 const HELD = `run_id = $1 AND key = $2 AND status = 'running' AND attempt = $3 AND lease_owner = $4`;
 
+/**
+ * `condition` on a step that a batch statement finds by key from its input rows (an unnest,
+ * whose key column is `key`), written as a join clause with them, not a restriction on `steps`. A
+ * restriction on a step's status or lease owner is estimated from statistics taken at some past
+ * moment, usually one when almost no step was running or pending (steps are so only briefly);
+ * expecting a single such row, the planner then compares every input row with every row of
+ * `steps`. Joined to the inputs, the condition is checked on the rows found by key.
+ */
+const onFound = (key: string, condition: string): string =>
+  `CASE WHEN ${key} IS NULL THEN false ELSE ${condition} END`;
+
 export interface ReadyRow {
   key: string;
   waiting_on: number;
@@ -318,7 +329,8 @@ export const renewLeases = stmt<
 >(
   `UPDATE steps s SET lease_expires_at = $1
    FROM unnest($3::text[], $4::text[]) AS h(run_id, key)
-   WHERE s.run_id = h.run_id AND s.key = h.key AND s.status = 'running' AND s.lease_owner = $2
+   WHERE s.run_id = h.run_id AND s.key = h.key
+     AND ${onFound('h.key', "s.status = 'running' AND s.lease_owner = $2")}
    RETURNING s.run_id, s.key`,
 );
 export const succeed = stmt1<[string, string, number, string, string | null, number], HeldRow>(
@@ -766,7 +778,7 @@ export const succeedMany = stmt<
      lease_owner = NULL, lease_expires_at = NULL
    FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[])
      AS i(run_id, key, attempt, worker, output, now)
-   WHERE s.run_id = i.run_id AND s.key = i.key AND s.status = 'running'
+   WHERE s.run_id = i.run_id AND s.key = i.key AND ${onFound('i.key', "s.status = 'running'")}
      AND s.attempt = i.attempt AND s.lease_owner = i.worker
    RETURNING s.run_id, s.key, s.started_at, s.parent_key, s.kind`,
 );
@@ -790,7 +802,7 @@ export const countDownMany = stmt<[string[], string[]], ReadyRow & { run_id: str
      JOIN step_edges e ON e.run_id = i.run_id AND e.from_key = i.key
      GROUP BY e.run_id, e.to_key
    ) d
-   WHERE s.run_id = d.run_id AND s.key = d.to_key AND s.status = 'pending'
+   WHERE s.run_id = d.run_id AND s.key = d.to_key AND ${onFound('d.to_key', "s.status = 'pending'")}
    RETURNING s.run_id, s.key, s.waiting_on, s.priority, s.labels`,
 );
 /** Of these runs, those with nothing left to do, and whether a step of each failed. */
@@ -807,7 +819,8 @@ export const succeedRuns = stmt<[number, string[]], FinishedRow>(
 export const queueSteps = exec<[string[], string[], number]>(
   `UPDATE steps s SET status = 'queued', queued_at = $3, available_at = $3
    FROM unnest($1::text[], $2::text[]) AS q(run_id, key)
-   WHERE s.run_id = q.run_id AND s.key = q.key AND s.status = 'pending' AND s.waiting_on <= 0`,
+   WHERE s.run_id = q.run_id AND s.key = q.key
+     AND ${onFound('q.key', "s.status = 'pending' AND s.waiting_on <= 0")}`,
 );
 export const runStatuses = stmt<[string[]], { id: string; status: RunStatus }>(
   'SELECT id, status FROM runs WHERE id = ANY($1::text[])',
