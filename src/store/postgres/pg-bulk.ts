@@ -5,8 +5,7 @@
  * trigger): those count their definition's active runs one at a time instead.
  */
 import type { checkNewSteps } from '../contract/new-steps.js';
-import type { NewRun } from '../contract/types.js';
-import type { RunRow } from './pg-rows.js';
+import type { NewRun, RunRecord } from '../contract/types.js';
 import type { Db } from './pg-statements.js';
 
 const INSERT = `WITH r AS (
@@ -23,7 +22,7 @@ const INSERT = `WITH r AS (
       partition_key
     FROM r ORDER BY n
     ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING *
+    RETURNING id
   ), steps AS (
     INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at,
       priority, origin, queued_at, finished_at, labels)
@@ -39,7 +38,7 @@ const INSERT = `WITH r AS (
     SELECT e.run_id, e.f, e.t FROM jsonb_to_recordset($3::jsonb) AS e(run_id text, f text, t text)
     WHERE e.run_id IN (SELECT id FROM inserted)
   )
-  SELECT * FROM inserted`;
+  SELECT id FROM inserted`;
 
 /** A new step as the `steps` table holds it (labels comma-joined: unnest takes no nested arrays). */
 export interface NewStepRow {
@@ -92,8 +91,8 @@ export function stepRows(
 }
 
 export interface PlainRuns {
-  /** The runs inserted, by id (a run whose idempotency key was taken is missing). */
-  rows: Map<string, RunRow>;
+  /** The ids of the runs inserted (a run whose idempotency key was taken is missing). */
+  inserted: Set<string>;
   /** Runs with a step queued (work for the workers). */
   queued: Set<string>;
   /** Runs with a step to do (the others are done as they are created). */
@@ -134,10 +133,38 @@ export async function insertPlainRuns(
     }
     for (const { from, to } of planned.edges) edges.push({ run_id: run.id, f: from, t: to });
   }
-  const result = await db.query<RunRow>(INSERT, [
+  const result = await db.query<{ id: string }>(INSERT, [
     JSON.stringify(runs),
     JSON.stringify(steps),
     JSON.stringify(edges),
   ]);
-  return { rows: new Map(result.rows.map((r) => [r.id, r])), queued, unfinished };
+  return { inserted: new Set(result.rows.map((r) => r.id)), queued, unfinished };
+}
+
+/**
+ * A run {@link insertPlainRuns} inserted, as the row now reads: what the caller gave, queued,
+ * not started. Built here rather than read back, which would cost every column of every run.
+ */
+export function insertedRun(run: NewRun): RunRecord {
+  return {
+    id: run.id,
+    kind: run.kind,
+    definition: run.definition,
+    status: 'queued',
+    input: run.input,
+    outputs: run.outputs,
+    trigger: run.trigger,
+    parentRunId: run.parentRunId ?? null,
+    idempotencyKey: run.idempotencyKey ?? null,
+    tags: run.tags ?? [],
+    priority: run.priority ?? 0,
+    error: null,
+    createdAt: run.createdAt,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: run.createdAt,
+    waitingFor: null,
+    partition: run.partition ?? null,
+    held: false,
+  };
 }

@@ -284,11 +284,7 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
  * picked rows stay locked until the statement ends, so their `ctid` is theirs; a row moved
  * meanwhile fails the `ctid` check, is not claimed, and stays queued for the next claim.
  */
-export function claimQueuedSql(filters: {
-  runId: boolean;
-  definitions: boolean;
-  labels: boolean;
-}): string {
+export function claimQueuedSql(filters: ClaimFilters): string {
   const where = [`s.status = 'queued'`, `s.${CLAIMABLE}`, 's.available_at <= $3'];
   // Parameters $1-$4 are fixed; the filters' follow in order.
   const next = (
@@ -322,6 +318,26 @@ export function claimQueuedSql(filters: {
     SELECT c.*, p.kind, p.definition, p.input FROM claimed c JOIN picked p USING (run_id, key)`;
 }
 export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null; input: string };
+
+export interface ClaimFilters {
+  runId: boolean;
+  definitions: boolean;
+  labels: boolean;
+}
+const claimStatements = new Map<string, { name: string; text: string }>();
+/**
+ * {@link claimQueuedSql} as a named (prepared) statement, one per combination of filters: a
+ * claim is planned once per connection, not on every call.
+ */
+export function claimQueued(filters: ClaimFilters): { name: string; text: string } {
+  const id = `${+filters.runId}${+filters.definitions}${+filters.labels}`;
+  let statement = claimStatements.get(id);
+  if (!statement) {
+    statement = { name: `weft_claim_${id}`, text: claimQueuedSql(filters) };
+    claimStatements.set(id, statement);
+  }
+  return statement;
+}
 
 export const renewLeases = stmt<
   [number, string, string[], string[]],

@@ -76,10 +76,10 @@ import {
   toWorker,
   type RunRow,
 } from './pg-rows.js';
-import { insertPlainRuns, stepRows, type NewStepRow } from './pg-bulk.js';
+import { insertPlainRuns, insertedRun, stepRows, type NewStepRow } from './pg-bulk.js';
 import * as P from './pg-partitions.js';
 import * as S from './pg-statements.js';
-import { NEVER, claimQueuedSql, type ClaimedRow, type Db } from './pg-statements.js';
+import { NEVER, claimQueued, type ClaimedRow, type Db } from './pg-statements.js';
 import * as T from './pg-transitions.js';
 import {
   DEFAULT_RECONNECT_WINDOW_MS,
@@ -333,8 +333,7 @@ export class PostgresStore implements Store {
           let queued = false;
           for (const i of plain) {
             const run = runs[i]!.run;
-            const row = inserted.rows.get(run.id);
-            if (!row) {
+            if (!inserted.inserted.has(run.id)) {
               // Its idempotency key is taken (by an earlier run, or one earlier in this batch).
               const existing = await S.runByIdempotency(db, run.definition, run.idempotencyKey!);
               if (!existing) {
@@ -351,7 +350,7 @@ export class PostgresStore implements Store {
             const done = inserted.unfinished.has(run.id)
               ? null
               : await T.finishIfDone(db, run.id, run.createdAt);
-            out[i] = { run: done ?? toRun(row), created: true };
+            out[i] = { run: done ?? insertedRun(run), created: true };
           }
           if (queued) await S.notifyWork(db);
         }
@@ -581,12 +580,12 @@ export class PostgresStore implements Store {
     if (o.definitions !== undefined) params.push([...o.definitions]);
     const labels = o.labels !== undefined && o.labels.length > 0;
     if (labels) params.push([...o.labels!]);
-    const sql = claimQueuedSql({
+    const statement = claimQueued({
       runId: o.runId !== undefined,
       definitions: o.definitions !== undefined,
       labels,
     });
-    const rows = (await db.query<ClaimedRow>(sql, params)).rows;
+    const rows = (await db.query<ClaimedRow>({ ...statement, values: params })).rows;
     // RETURNING has no order: put the claims back in claim order.
     rows.sort(
       (a, b) =>
