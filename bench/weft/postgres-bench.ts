@@ -449,7 +449,7 @@ export async function postgresBenchmarks(options: PostgresOptions): Promise<Post
       const n = quick ? 5000 : 20_000;
       log(`2. drain ${n} queued one-node runs, one worker process`);
       const drainReps = quick ? 1 : 3;
-      for (const concurrency of [16, 64, 256]) {
+      for (const concurrency of [64, 256, 1024]) {
         const rates: number[] = [];
         let perTask: Figure['perTask'];
         for (let r = 0; r < drainReps + 1; r++) {
