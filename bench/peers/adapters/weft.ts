@@ -45,7 +45,7 @@ function weft(kind: 'sqlite' | 'postgres', batched = false): Peer {
       ? SqliteStore.open(join(config.dir, 'weft.db'))
       : PostgresStore.connect(config.pgUrl!);
   const common = [
-    `worker concurrency ${DRAIN_CONCURRENCY} per drain process (the best of 16/64/256 in Weft's own drain benchmark)`,
+    `worker concurrency ${DRAIN_CONCURRENCY} per drain process (the best of 64/256/1024 in Weft's own Postgres drain benchmark)`,
     `local workloads: one engine (caller and worker), concurrency ${LOCAL_CONCURRENCY}`,
     `enqueue: engine.submitMany, ${ENQUEUE_BATCH.toLocaleString('en-US')} runs per call`,
   ];
