@@ -215,6 +215,8 @@ export async function runPipelineStep(
     runStatus: last.runStatus,
     claimed: results.flatMap((r) => r.claimed),
     queuedMore: results.some((r) => r.queuedMore),
+    // The run as the commit that finished it left it: its waiters need not read it back.
+    ...(last.finishedRun ? { finishedRun: last.finishedRun } : {}),
   };
 }
 

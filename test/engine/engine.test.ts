@@ -408,6 +408,34 @@ describe('durable pipeline runs on SQLite', () => {
   });
 });
 
+describe('a waiter of a run this worker finishes', () => {
+  it('gets the run as the finishing commit returned it, without reading it back', async () => {
+    let go!: () => void;
+    const gate = new Promise<void>((resolve) => (go = resolve));
+    const one = pipeline('one-read', { work: async () => (await gate, 1) });
+    const { store, cleanup } = await tempStore();
+    scope.track(cleanup);
+    let reads = 0;
+    let returned = false;
+    const watched = interceptStore(store, {
+      getRun: (original, id) => (reads++, original(id)),
+      completeStep: async (original, input) => {
+        const result = await original(input);
+        if (result.finishedRun) returned = true;
+        return result;
+      },
+    });
+    const { engine } = await engineFor({ definitions: [one], store: watched });
+    const run = await engine.submit(one);
+    const waited = engine.wait(run.id);
+    go();
+    expect((await waited).status).toBe('succeeded');
+    // `wait` reads the run once, as it starts; a store that returned the finished run with
+    // the last commit (Postgres does) spares the read when the run settles.
+    expect(reads).toBe(returned ? 1 : 2);
+  });
+});
+
 describe('a worker whose results are committing', () => {
   it('claims and runs more while they commit, up to twice its concurrency held', async () => {
     let open!: () => void;
