@@ -2,7 +2,7 @@
  * Runs one attempt of user code under a timeout and an abort signal. Sync results skip the
  * promise machinery entirely, which keeps the in-process runner's overhead per node tiny.
  */
-import type { Clock } from './clock.js';
+import { SLEEP_ENDED, type Clock } from './clock.js';
 import { CancelledError, TimeoutError } from './errors.js';
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -43,7 +43,7 @@ export function runAttempt<T>(
     () => undefined as never,
   );
   const cleanup = () => {
-    timer.abort();
+    timer.abort(SLEEP_ENDED);
     parent.removeEventListener('abort', onParentAbort);
   };
   let result: T | Promise<T>;

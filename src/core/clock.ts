@@ -9,6 +9,12 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * The reason to abort a sleep no longer needed with: `abort()` without one creates a
+ * DOMException, stack and all, which a worker would pay for on every step.
+ */
+export const SLEEP_ENDED: unknown = Object.freeze({ sleep: 'ended' });
+
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('aborted');
 }

@@ -15,7 +15,7 @@
  * await engine.stop();
  * ```
  */
-import { systemClock, type Clock } from '../core/clock.js';
+import { SLEEP_ENDED, systemClock, type Clock } from '../core/clock.js';
 import { decode, encode, type Encoded } from '../core/codec.js';
 import {
   CancelledError,
@@ -999,7 +999,7 @@ export class Engine {
         new Promise<void>((resolve) => (this.#kick = resolve)),
         this.clock.sleep(this.pollMs, timer.signal).catch(() => undefined),
       ]);
-      timer.abort();
+      timer.abort(SLEEP_ENDED);
       this.#kick = null;
     }
   }
@@ -1084,7 +1084,7 @@ export class Engine {
         () => false,
       ),
     ]);
-    timer.abort();
+    timer.abort(SLEEP_ENDED);
     this.#kick = null;
     if (timedOut) {
       // Time passed: retries and sleeps may be due, other processes may have queued work.

@@ -4,6 +4,7 @@
  * what it waits for and when to wake), finished with a result, or failed (retried as the
  * workflow's policy says). A warm run is never replayed; only a resume reads the journal.
  */
+import { SLEEP_ENDED } from '../core/clock.js';
 import { decode } from '../core/codec.js';
 import {
   CancelledError,
@@ -125,7 +126,7 @@ export async function runWorkflowStep(
   // commits them first.
   const last = output !== null ? await execution.takeJournal() : null;
   if (!last) await execution.flush();
-  timer.abort();
+  timer.abort(SLEEP_ENDED);
   // A batched result that failed to commit fails the run's attempt (retried as the policy says).
   if (execution.journalError && outcome.ok) outcome = { ok: false, error: execution.journalError };
 

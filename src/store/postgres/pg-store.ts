@@ -120,11 +120,10 @@ const MAX_TRIES = 5;
  * application's own pools keep their parsing.
  */
 const INT8: number = pg.types.builtins.INT8;
+const toNumber = (value: string): number => Number(value);
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
-    oid === INT8
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8 ? toNumber : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** A unique violation of `constraint` (SQLSTATE 23505). */
