@@ -34,6 +34,7 @@ import {
   WORKFLOW_STEP_KEY,
   type ClaimedStep,
   type CompleteStep,
+  type CreateClaim,
   type DefinitionRecord,
   type EventRecord,
   type NewRun,
@@ -1370,6 +1371,25 @@ export class Engine {
   ): Promise<TransitionResult[]> {
     const held = inputs.filter((i) => !i.claim).length;
     return this.#committed(held, this.#commits.submitAll(inputs));
+  }
+
+  /**
+   * @internal Runs a transition of a step this worker holds with a budget to claim work it
+   * makes ready: the free slots and the step's own, reserved meanwhile so that the loop does
+   * not claim them too. No budget once the worker is stopping.
+   */
+  async withClaim<T>(transition: (claim: CreateClaim | undefined) => Promise<T>): Promise<T> {
+    const budget = this.#state === 'running' ? this.#free() + 1 : 0;
+    this.#reserved += budget;
+    try {
+      return await transition(
+        budget > 0
+          ? { workerId: this.workerId, limit: budget, leaseMs: this.leaseMs, labels: this.labels }
+          : undefined,
+      );
+    } finally {
+      this.#reserved -= budget;
+    }
   }
 
   /**

@@ -85,7 +85,16 @@ export async function runPipelineStep(
     } catch (error) {
       return fail(engine, active, error, node);
     }
-    const result = await engine.store.expandStep({ ...ref, now: engine.clock.now(), items });
+    // This worker takes the first items itself, as many as it has free slots (its own
+    // included): they start without a round trip through the queue.
+    const result = await engine.withClaim((claim) =>
+      engine.store.expandStep({
+        ...ref,
+        now: engine.clock.now(),
+        items,
+        ...(claim ? { claim } : {}),
+      }),
+    );
     active.leased = false;
     if (result.applied) {
       engine.emit({

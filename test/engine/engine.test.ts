@@ -408,6 +408,30 @@ describe('durable pipeline runs on SQLite', () => {
   });
 });
 
+describe('a worker expanding a map', () => {
+  it('runs the items it has slots for without taking them from the queue', async () => {
+    const fan = pipeline('fan-five', {
+      xs: () => [1, 2, 3, 4, 5],
+      doubled: map('xs', (x: number) => x * 2),
+    });
+    const { store, cleanup } = await tempStore();
+    scope.track(cleanup);
+    const fromQueue: string[] = [];
+    const watched = interceptStore(store, {
+      claimSteps: async (original, options) => {
+        const claimed = await original(options);
+        fromQueue.push(...claimed.map((c) => c.key));
+        return claimed;
+      },
+    });
+    const { engine } = await engineFor({ definitions: [fan], store: watched, concurrency: 8 });
+    const run = await engine.submit(fan);
+    expect((await engine.wait(run.id)).status).toBe('succeeded');
+    expect(await engine.outputs(run.id)).toMatchObject({ doubled: [2, 4, 6, 8, 10] });
+    expect(fromQueue.filter((key) => key.startsWith('doubled['))).toEqual([]);
+  });
+});
+
 describe('a waiter of a run this worker finishes', () => {
   it('gets the run as the finishing commit returned it, without reading it back', async () => {
     let go!: () => void;

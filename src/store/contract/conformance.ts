@@ -17,7 +17,7 @@ import { LEASE, T0, W, done, failed, newRun, step } from './conformance-fixtures
 import { describeDistributedConformance } from './conformance-distributed.js';
 import { describeWorkflowConformance } from './conformance-workflows.js';
 import type { Store } from './store.js';
-import type { ClaimedStep, CompleteStep, NewRun, NewStep } from './types.js';
+import type { ClaimedStep, CompleteStep, CreateClaim, NewRun, NewStep } from './types.js';
 
 export interface ConformanceOptions {
   /**
@@ -944,7 +944,7 @@ export function describeStoreConformance(
     // Fan-out ----------------------------------------------------------------------------------
 
     describe('map steps', () => {
-      async function expanded(items: string[]) {
+      async function expanded(items: string[], claim?: CreateClaim) {
         const id = await create([
           step('rows'),
           step('m', ['rows'], { priority: 4 }),
@@ -960,6 +960,7 @@ export function describeStoreConformance(
           workerId: W,
           now: T0 + 4,
           items,
+          ...(claim ? { claim } : {}),
         });
         return { id, m, result };
       }
@@ -1037,6 +1038,73 @@ export function describeStoreConformance(
           'report',
           'rows',
         ]);
+      });
+
+      it('an expansion with a claim hands its worker the first items, running', async () => {
+        const { id, result } = await expanded(['m[0]', 'm[1]', 'm[2]'], {
+          workerId: W,
+          limit: 2,
+          leaseMs: LEASE,
+        });
+        expect(result.applied).toBe(true);
+        expect(result.runStatus).toBe('running');
+        expect(result.queuedMore).toBe(true);
+        expect(result.claimed).toEqual([
+          {
+            runId: id,
+            key: 'm[0]',
+            node: 'm',
+            parentKey: 'm',
+            index: 0,
+            attempt: 1,
+            kind: 'pipeline',
+            definition: 'etl',
+            leaseExpiresAt: T0 + 4 + LEASE,
+          },
+          expect.objectContaining({ key: 'm[1]', index: 1, attempt: 1 }),
+        ]);
+        const items = (await store.listSteps(id)).filter((s) => s.parentKey === 'm');
+        expect(
+          items.map((s) => [s.key, s.status, s.attempt, s.leaseOwner, s.leaseExpiresAt]),
+        ).toEqual([
+          ['m[0]', 'running', 1, W, T0 + 4 + LEASE],
+          ['m[1]', 'running', 1, W, T0 + 4 + LEASE],
+          ['m[2]', 'queued', 0, null, null],
+        ]);
+        expect(items[0]!.startedAt).toBe(T0 + 4);
+        // Only the third is left to claim; the first two complete as claimed steps do.
+        expect((await claim(T0 + 5, 10, { runId: id })).map((c) => c.key)).toEqual(['m[2]']);
+        const first = await store.completeStep(done(result.claimed[0]!, T0 + 6));
+        expect(first.applied).toBe(true);
+        expect(await stepOf(id, 'm')).toMatchObject({ status: 'running', waitingOn: 2 });
+      });
+
+      it('an expansion takes no item that needs a label its worker lacks', async () => {
+        const id = await create([step('rows'), step('m', ['rows'], { labels: ['gpu'] })]);
+        await store.completeStep(done(await claimKey(id, 'rows', T0 + 1), T0 + 2));
+        const [m] = await store.claimSteps({
+          workerId: W,
+          limit: 1,
+          now: T0 + 3,
+          leaseMs: LEASE,
+          runId: id,
+          labels: ['gpu'],
+        });
+        expect(m?.key).toBe('m');
+        // The expanding worker's claim names no label: the items (which inherit `gpu`) stay queued.
+        const result = await store.expandStep({
+          runId: id,
+          key: 'm',
+          attempt: m!.attempt,
+          workerId: W,
+          now: T0 + 4,
+          items: ['m[0]', 'm[1]'],
+          claim: { workerId: W, limit: 5, leaseMs: LEASE, labels: [] },
+        });
+        expect(result).toMatchObject({ applied: true, claimed: [], queuedMore: true });
+        expect(
+          (await store.listSteps(id)).filter((s) => s.parentKey === 'm').map((s) => s.status),
+        ).toEqual(['queued', 'queued']);
       });
 
       it('a map step with no items succeeds at once', async () => {

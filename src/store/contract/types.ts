@@ -458,6 +458,12 @@ export interface ExpandStep extends StepRef {
   now: number;
   /** One entry per item, in order: its key. */
   items: string[];
+  /**
+   * The expanding worker takes the first `limit` items itself, in the same transaction: they
+   * are inserted running (attempt 1, leased to it) and returned in `claimed`; the others are
+   * queued. None when the map's items need a label the worker lacks.
+   */
+  claim?: CreateClaim;
 }
 
 /** What a step transition changed, for the caller to act on. */

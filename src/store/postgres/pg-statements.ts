@@ -251,11 +251,27 @@ export const insertEdges = exec<[string, string[], string[]]>(
    ON CONFLICT DO NOTHING`,
 );
 /** A map step's items, queued, in item order. */
+/** A map step's items, in order: the first `$8` running (attempt 1, leased to `$9` until `$10`). */
 export const insertItems = exec<
-  [string, string[], string, string, number, number, string[] | null]
+  [
+    string,
+    string[],
+    string,
+    string,
+    number,
+    number,
+    string[] | null,
+    number,
+    string | null,
+    number | null,
+  ]
 >(
-  `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at, labels)
-   SELECT $1, i.key, $3, $4, (i.n - 1)::int, 'queued', $5, $6, $5, $7::text[]
+  `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at,
+     labels, attempt, lease_owner, lease_expires_at, started_at)
+   SELECT $1, i.key, $3, $4, (i.n - 1)::int, CASE WHEN i.n <= $8 THEN 'running' ELSE 'queued' END,
+     $5, $6, $5, $7::text[], CASE WHEN i.n <= $8 THEN 1 ELSE 0 END,
+     CASE WHEN i.n <= $8 THEN $9 END, CASE WHEN i.n <= $8 THEN $10::bigint END,
+     CASE WHEN i.n <= $8 THEN $5::bigint END
    FROM unnest($2::text[]) WITH ORDINALITY AS i(key, n) ORDER BY i.n`,
 );
 export const outputs = stmt<[string, string[]], { key: string; output: string | null }>(

@@ -60,6 +60,7 @@ import type {
 } from '../contract/types.js';
 import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
 import { checkEntries } from '../contract/entries.js';
+import { claimedItems, itemsTaken } from '../contract/expand.js';
 import { checkNewSteps } from '../contract/new-steps.js';
 import { findEvent, lazyPayload, satisfies } from './pg-events.js';
 import { migrate, quoteIdent, shippedMigrations } from './pg-migrate.js';
@@ -734,7 +735,7 @@ export class PostgresStore implements Store {
     // it any more, so the reaper leaves it alone, and its last item finishes it.
     return this.#tx(async (db) => {
       const { runId, key, now, items } = input;
-      await S.lockRun(db, runId);
+      const run = await S.lockRun(db, runId);
       if (items.length === 0) {
         // No items: the map step succeeds at once, with no output of its own.
         const held = await S.succeed(db, runId, key, input.attempt, input.workerId, null, now);
@@ -744,14 +745,29 @@ export class PostgresStore implements Store {
         return T.release(db, runId, ready, now, input.workerId, undefined);
       }
       const map = await S.expand(db, runId, key, input.attempt, input.workerId, items.length);
-      if (!map) return T.refused(db, runId);
-      await S.insertItems(db, runId, items, map.node, key, now, map.priority, map.labels);
-      await S.notifyWork(db);
+      if (!map || !run) return T.refused(db, runId);
+      const taken = itemsTaken(input, map.labels);
+      const lease = now + (input.claim?.leaseMs ?? 0);
+      await S.insertItems(
+        db,
+        runId,
+        items,
+        map.node,
+        key,
+        now,
+        map.priority,
+        map.labels,
+        taken,
+        taken > 0 ? input.workerId : null,
+        taken > 0 ? lease : null,
+      );
+      if (taken < items.length) await S.notifyWork(db);
       return {
         applied: true,
-        runStatus: await T.runStatusOf(db, runId),
-        claimed: [],
-        queuedMore: true,
+        // Expanding changes nothing of the run: it is as the lock found it.
+        runStatus: run.status,
+        claimed: claimedItems(input, map.node, run, lease, taken),
+        queuedMore: taken < items.length,
       };
     });
   }

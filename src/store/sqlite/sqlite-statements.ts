@@ -192,6 +192,27 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at, labels)
        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
     ),
+    /** An item its expanding worker takes at once: running, attempt 1, leased to it. */
+    insertRunningItem: p<
+      [
+        string,
+        string,
+        string,
+        string,
+        number,
+        number,
+        number,
+        number,
+        string | null,
+        string,
+        number,
+        number,
+      ]
+    >(
+      `INSERT INTO steps (run_id, key, node, parent_key, idx, status, available_at, priority, queued_at, labels,
+         attempt, lease_owner, lease_expires_at, started_at)
+       VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, 1, ?, ?, ?)`,
+    ),
     insertEdge: p<[string, string, string]>(
       'INSERT OR IGNORE INTO step_edges (run_id, from_key, to_key) VALUES (?, ?, ?)',
     ),

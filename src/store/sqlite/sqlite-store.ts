@@ -62,6 +62,7 @@ import type {
 import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
 import { checkEntries } from '../contract/entries.js';
 import { checkNewSteps } from '../contract/new-steps.js';
+import { claimedItems, itemsTaken } from '../contract/expand.js';
 import { findEvent, lazyPayload, satisfies } from './sqlite-events.js';
 import { connect, shippedMigrations } from './sqlite-connect.js';
 import { migrate } from './sqlite-migrate.js';
@@ -479,15 +480,23 @@ export class SqliteStore implements Store {
         return this.#t.release(runId, ready, now, input.workerId, undefined);
       }
       const map = this.#s.expand.get(items.length, runId, key, input.attempt, input.workerId);
-      if (!map) return this.#t.refused(runId);
-      items.forEach((item, i) =>
-        this.#s.insertItem.run(runId, item, map.node, key, i, now, map.priority, now, map.labels),
+      const run = map ? this.#s.runInfo.get(runId) : undefined;
+      if (!map || !run) return this.#t.refused(runId);
+      const taken = itemsTaken(
+        input,
+        map.labels === null ? null : (JSON.parse(map.labels) as string[]),
       );
+      const lease = now + (input.claim?.leaseMs ?? 0);
+      items.forEach((item, i) => {
+        const at = [runId, item, map.node, key, i, now, map.priority, now, map.labels] as const;
+        if (i < taken) this.#s.insertRunningItem.run(...at, input.workerId, lease, now);
+        else this.#s.insertItem.run(...at);
+      });
       return {
         applied: true,
-        runStatus: this.#t.runStatusOf(runId),
-        claimed: [],
-        queuedMore: true,
+        runStatus: run.status,
+        claimed: claimedItems(input, map.node, run, lease, taken),
+        queuedMore: taken < items.length,
       };
     });
   }
