@@ -52,8 +52,14 @@ export class RunContext {
    * `labels` may run. Null otherwise.
    */
   async soleSuccessor(node: NodeSpec, labels: readonly string[]): Promise<NodeSpec | null> {
-    // A last node has no successor: spare reading the run's steps.
-    if ((this.spec.dependents.get(node.name) ?? []).length === 0) return null;
+    // A last node has no successor, and one whose dependents are all fan-outs or limited
+    // none that runs ahead: spare reading the run's steps.
+    const dependents = this.spec.dependents.get(node.name) ?? [];
+    const plain = (name: string): boolean => {
+      const dependent = this.spec.nodes.get(name);
+      return dependent?.kind === 'node' && dependent.policy.concurrency === null;
+    };
+    if (!dependents.some(plain)) return null;
     this.#steps ??= new Map(
       (await this.#store.listSteps(this.runId))
         .filter((s) => s.parentKey === null)
