@@ -20,6 +20,7 @@ import { decode } from '../../src/core/codec.js';
 import { Engine } from '../../src/engine/engine.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { claimQueuedSql } from '../../src/store/postgres/pg-statements.js';
+import { RANDOM_PAGE_COST } from '../../src/store/postgres/pg-store.js';
 import {
   definitions,
   fanMap,
@@ -808,7 +809,7 @@ async function setBasedDrain(
   return admin(url, async (c) => {
     await c.query(`SET search_path = ${schema}`);
     // The store's own claim statement, and its planner setting.
-    await c.query('SET random_page_cost = 1.1');
+    await c.query(`SET random_page_cost = ${RANDOM_PAGE_COST}`);
     const claimSql = claimQueuedSql({ runId: false, definitions: true, labels: false });
     const worker = 'wkr_floor';
     let done = 0;

@@ -142,7 +142,7 @@ function mayWake(result: TransitionResult): boolean {
 }
 
 /** The `random_page_cost` of the store's connections (Postgres's default is 4). */
-const RANDOM_PAGE_COST = 1.1;
+export const RANDOM_PAGE_COST = 1.1;
 /** A bulk insert of at least this many runs refreshes the planner's statistics. */
 const ANALYZE_AFTER_RUNS = 500;
 /** At most one statistics refresh per store in this long. */
