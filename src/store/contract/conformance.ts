@@ -723,6 +723,81 @@ export function describeStoreConformance(
         expect((await store.listAttempts(id)).map((x) => x.stepKey).sort()).toEqual(['a', 'b']);
       });
 
+      it('completeSteps finishes the runs of the last steps it records, as completeStep would', async () => {
+        // Single-step runs, one with logs; a child run; a refused input; a wrong hint (another
+        // step of the run is unfinished); a run failed by an earlier step; two last steps of one
+        // run in the same batch; last, a chain whose next step the batch claims.
+        const lone = await create([step('a')]);
+        const logged = await create([step('a')]);
+        const parent = await create([step('a')]);
+        const child = await create([step('a')], { parentRunId: parent });
+        const other = await create([step('a')]);
+        const wide = await create([step('a'), step('b')]);
+        const broken = await create([step('a'), step('b')]);
+        const pair = await create([step('a'), step('b')]);
+        const chain = await create([step('a'), step('b', ['a'])]);
+        const tail = await create([step('a')]);
+        const [l, g, c, o, t] = await Promise.all(
+          [lone, logged, child, other, tail].map((id) => claimKey(id, 'a', T0 + 1)),
+        );
+        const w = await claimKey(wide, 'a', T0 + 1);
+        await store.failStep(failed(await claimKey(broken, 'a', T0 + 1), T0 + 1));
+        const bb = await claimKey(broken, 'b', T0 + 1);
+        const [pa, pb] = await claim(T0 + 1, 2, { runId: pair });
+        const ch = await claimKey(chain, 'a', T0 + 1);
+        const line = { attempt: 1, at: T0 + 2, level: 'info' as const, message: 'done' };
+        const results = await store.completeSteps([
+          done(l!, T0 + 2, { mayFinish: true }),
+          done(g!, T0 + 2, {
+            mayFinish: true,
+            logs: [{ runId: logged, stepKey: 'a', ...line }],
+          }),
+          done(c!, T0 + 2, { mayFinish: true }),
+          done(o!, T0 + 2, { mayFinish: true, workerId: 'worker-b' }),
+          done(w, T0 + 2, { mayFinish: true }),
+          done(bb, T0 + 2, { mayFinish: true }),
+          done(pa!, T0 + 2, { mayFinish: true }),
+          done(pb!, T0 + 2, { mayFinish: true }),
+          done(t!, T0 + 2, { mayFinish: true }),
+          done(ch, T0 + 2, { claimNext: { limit: 4, leaseMs: LEASE } }),
+        ]);
+        const finished = { applied: true, runStatus: 'succeeded', claimed: [], queuedMore: false };
+        const plain = results.map(({ finishedRun: _, ...r }) => r);
+        expect(plain.slice(0, 3)).toEqual([finished, finished, finished]);
+        expect(plain[3]).toMatchObject({ applied: false, runStatus: 'running' });
+        expect(plain[4]).toMatchObject({ applied: true, runStatus: 'running' });
+        expect(plain[5]).toMatchObject({ applied: true, runStatus: 'failed' });
+        // The first of the pair: its run as after it, or as after the batch.
+        expect(['running', 'succeeded']).toContain(plain[6]!.runStatus);
+        expect(plain[7]).toEqual(finished);
+        expect(plain[8]).toEqual(finished);
+        expect(results.flatMap((r) => r.claimed).map((x) => [x.runId, x.key])).toEqual([
+          [chain, 'b'],
+        ]);
+        for (const [n, id] of [lone, logged, child, null, null, broken, null, pair].entries()) {
+          if (id === null) continue;
+          const stored = await store.getRun(id);
+          const { finishedRun } = results[n]!;
+          if (finishedRun !== undefined) expect(finishedRun, id).toEqual(stored);
+        }
+        for (const id of [lone, logged, child, pair, tail]) {
+          expect(await store.getRun(id), id).toMatchObject({
+            status: 'succeeded',
+            startedAt: T0 + 1,
+            finishedAt: T0 + 2,
+          });
+        }
+        expect(await statuses(other)).toEqual({ a: 'running' });
+        expect(await statuses(wide)).toEqual({ a: 'succeeded', b: 'queued' });
+        expect((await store.getRun(broken))?.status).toBe('failed');
+        expect(await statuses(chain)).toEqual({ a: 'succeeded', b: 'running' });
+        expect((await store.listAttempts(lone)).map((a) => [a.attempt, a.status])).toEqual([
+          [1, 'succeeded'],
+        ]);
+        expect((await store.listLogs(logged)).map((x) => x.message)).toEqual(['done']);
+        expect(await store.listLogs(lone)).toEqual([]);
+      });
+
       it('completeSteps claims and records steps run ahead, in batch order', async () => {
         const id = await create([step('a'), step('b', ['a']), step('c', ['b']), step('d', ['c'])]);
         const [a] = await claim(T0 + 1, 1, { runId: id });

@@ -932,6 +932,77 @@ export const completeLastAtOnce = stmt1<
    FROM (SELECT 1) AS one LEFT JOIN finished f ON true`,
 );
 
+/**
+ * {@link completeLastAtOnce} for many runs in one statement, outside a transaction: each input
+ * whose step the caller holds and whose success finishes its run (no dependents, no other
+ * unfinished step, no failed one; a run with no parent and no gate) is recorded with its
+ * attempt row and log lines, and its run succeeds. One row per input recorded so: its run
+ * (`finished_now` when this statement finished it; else the run could not succeed and is as it
+ * was). Inputs not recorded here (not held, or not the end of an alone run) are left as they
+ * were.
+ *
+ * The runs are locked in id order first, as every transition locks them.
+ */
+export const completeLastMany = stmt<
+  [
+    string[], // $1 runs
+    string[], // $2 step keys
+    number[], // $3 attempts held
+    string[], // $4 workers
+    (string | null)[], // $5 outputs
+    number[], // $6 nows
+    ...ReturnType<typeof logColumns>, // $7-$12 log lines
+  ],
+  RunRow & { step_key: string; finished_now: boolean }
+>(
+  // Each CTE reads the one before it (no join of two CTEs: the planner, expecting one row of
+  // each, would compare every row of one with every row of the other).
+  `WITH run AS (
+     SELECT id FROM runs
+     WHERE id = ANY($1::text[]) AND parent_run_id IS NULL AND max_active IS NULL AND NOT serial
+     ORDER BY id FOR UPDATE
+   ), held AS (
+     SELECT i.*, s.parent_key IS NULL AND i.run_id IN (SELECT id FROM run)
+       AND NOT EXISTS (SELECT 1 FROM step_edges e WHERE e.run_id = i.run_id AND e.from_key = i.key)
+       AND NOT EXISTS (
+         SELECT 1 FROM steps u WHERE u.run_id = i.run_id AND u.${UNFINISHED} AND u.key <> i.key)
+       -- A workflow succeeds whatever steps it caught failing; a pipeline with one fails.
+       AND (s.kind = 'run' OR NOT EXISTS (
+         SELECT 1 FROM steps f WHERE f.run_id = i.run_id AND f.status = 'failed')) AS goes
+     FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[])
+       AS i(run_id, key, attempt, worker, output, now)
+     JOIN steps s ON s.run_id = i.run_id AND s.key = i.key
+       AND ${onFound('i.key', "s.status = 'running' AND s.attempt = i.attempt AND s.lease_owner = i.worker")}
+   ), done AS (
+     UPDATE steps s SET status = 'succeeded', output = h.output, error = NULL,
+       finished_at = h.now, lease_owner = NULL, lease_expires_at = NULL
+     FROM held h WHERE h.goes AND s.run_id = h.run_id AND s.key = h.key
+     RETURNING s.run_id, s.key, s.started_at, h.attempt, h.worker, h.now
+   ), step_attempt AS (
+     INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+     SELECT d.run_id, d.key, d.attempt, 'succeeded', d.worker, COALESCE(d.started_at, d.now), d.now, NULL
+     FROM done d
+   ), logged AS (
+     INSERT INTO logs (run_id, step_key, attempt, at, level, message)
+     SELECT l.run_id, l.step_key, l.attempt, l.at, l.level, l.message
+     FROM unnest($7::text[], $8::text[], $9::int[], $10::bigint[], $11::text[], $12::text[])
+       WITH ORDINALITY AS l(run_id, step_key, attempt, at, level, message, n)
+     WHERE (l.run_id, l.step_key) IN (SELECT run_id, key FROM done)
+     ORDER BY l.n
+   ), finished AS (
+     UPDATE runs r SET status = 'succeeded', error = NULL, started_at = COALESCE(r.started_at, d.now),
+       finished_at = d.now, updated_at = d.now, ${NOT_WAITING}
+     FROM done d WHERE r.id = d.run_id AND r.${runMayBecome('succeeded')}
+     RETURNING d.key AS step_key, r.*,
+       (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified
+   )
+   SELECT true AS finished_now, f.* FROM finished f
+   UNION ALL
+   -- Recorded, yet the run could not succeed (no longer running): its status as it is.
+   SELECT false, d.key, r.*, NULL FROM done d JOIN runs r ON r.id = d.run_id
+   WHERE d.run_id NOT IN (SELECT id FROM finished)`,
+);
+
 /** The arrays of {@link recordEntriesAtOnce}'s entries, attempt rows and log lines. */
 type EntryArrays = [
   string[], // entries: key, name, kind, seq, status, output, error, attempt, started, finished

@@ -641,6 +641,67 @@ export class PostgresStore implements Store {
 
   async completeSteps(inputs: readonly CompleteStep[]): Promise<TransitionResult[]> {
     if (inputs.length === 0) return [];
+    // The last steps of runs (single tasks draining) finish their runs with one statement
+    // outside a transaction; what that leaves takes the general path.
+    const results = await this.#completeLasts(inputs);
+    const rest = inputs.filter((_, n) => results[n] === undefined);
+    if (rest.length === inputs.length) return this.#completeInTransaction(inputs);
+    if (rest.length > 0) {
+      // The batch's claim budget goes with its last input still to record.
+      const claimNext = inputs[inputs.length - 1]!.claimNext;
+      if (claimNext) rest[rest.length - 1] = { ...rest[rest.length - 1]!, claimNext };
+      const more = await this.#completeInTransaction(rest);
+      let next = 0;
+      for (let n = 0; n < results.length; n++) results[n] ??= more[next++];
+    }
+    return results as TransitionResult[];
+  }
+
+  /**
+   * {@link S.completeLastMany} on the inputs that may finish their runs alone (distinct steps,
+   * no claim ahead, no slot, no journal): their results, by position; `undefined` for every
+   * input it did not record.
+   */
+  async #completeLasts(inputs: readonly CompleteStep[]): Promise<(TransitionResult | undefined)[]> {
+    const results = new Array<TransitionResult | undefined>(inputs.length);
+    const seen = new Set<string>();
+    const lasts: CompleteStep[] = [];
+    for (const i of inputs) {
+      if (!i.mayFinish || i.claim || i.slot !== undefined || i.journal?.length) continue;
+      const id = `${i.runId}\u0000${i.key}`;
+      if (seen.has(id)) return results;
+      seen.add(id);
+      lasts.push(i);
+    }
+    if (lasts.length < 2) return results;
+    const rows = await this.#statement((db) =>
+      S.completeLastMany(
+        db,
+        lasts.map((i) => i.runId),
+        lasts.map((i) => i.key),
+        lasts.map((i) => i.attempt),
+        lasts.map((i) => i.workerId),
+        lasts.map((i) => i.output),
+        lasts.map((i) => i.now),
+        ...S.logColumns(lasts.flatMap((i) => i.logs ?? [])),
+      ),
+    );
+    const went = new Map(rows.map((r) => [`${r.id}\u0000${r.step_key}`, r]));
+    inputs.forEach((input, n) => {
+      const row = went.get(`${input.runId}\u0000${input.key}`);
+      if (!row) return;
+      results[n] = {
+        applied: true,
+        runStatus: row.status,
+        claimed: [],
+        queuedMore: false,
+        ...(row.finished_now ? { finishedRun: toRun(row) } : {}),
+      };
+    });
+    return results;
+  }
+
+  async #completeInTransaction(inputs: readonly CompleteStep[]): Promise<TransitionResult[]> {
     return this.#transition(async (db) => {
       // Every run of the batch locked up front, in id order: two batches crossing the same
       // runs lock them in the same order and never deadlock.
