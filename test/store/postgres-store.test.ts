@@ -19,6 +19,8 @@ import { describePartitionConformance } from '../../src/store/contract/conforman
 import type { NewRun } from '../../src/store/contract/types.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { shippedMigrations } from '../../src/store/postgres/pg-migrate.js';
+import { Notifier } from '../../src/store/postgres/pg-notify.js';
+import { WORK_CHANNEL } from '../../src/store/postgres/pg-statements.js';
 import { testDatabase } from '../support/postgres.js';
 import { createRaceRun, expectRaceClaimedOnce } from '../support/claim-race.js';
 
@@ -195,6 +197,93 @@ describe('PostgresStore specifics', () => {
       expect(typeof step?.queuedAt).toBe('number');
     } finally {
       await store.close();
+    }
+  });
+
+  it('tells other stores of new work and finished runs once the write committed', async () => {
+    const schema = freshSchema();
+    const writer = await PostgresStore.connect(database.url, { schema });
+    const reader = await PostgresStore.connect(database.url, { schema });
+    const seen: (string | undefined)[] = [];
+    let heard: () => void = () => undefined;
+    // Each notice is answered with a read: it finds what the notifying write committed.
+    const stop = await reader.subscribe(({ own }) => {
+      expect(own).toBe(false);
+      void reader.getRun('run_told').then((r) => {
+        seen.push(r?.status);
+        heard();
+      });
+    });
+    const next = () => new Promise<void>((resolve) => (heard = resolve));
+    try {
+      const now = Date.UTC(2026, 0, 1);
+      let told = next();
+      await writer.createRun(
+        {
+          id: 'run_told',
+          kind: 'pipeline',
+          definition: 'd',
+          input: '{}',
+          outputs: [],
+          trigger: 't',
+          createdAt: now,
+        },
+        [{ key: 'a', node: 'a', dependsOn: [] }],
+      );
+      await told;
+      expect(seen).toEqual(['queued']);
+      const [a] = await writer.claimSteps({ workerId: 'w', limit: 1, now, leaseMs: 60_000 });
+      told = next();
+      const done = await writer.completeStep({
+        runId: 'run_told',
+        key: a!.key,
+        attempt: a!.attempt,
+        workerId: 'w',
+        output: '1',
+        now,
+        mayFinish: true,
+      });
+      expect(done.runStatus).toBe('succeeded');
+      await told;
+      expect(seen).toEqual(['queued', 'succeeded']);
+    } finally {
+      await stop();
+      await reader.close();
+      await writer.close();
+    }
+  });
+
+  it('sends one notification more for all asked while one was being sent', async () => {
+    const schema = freshSchema();
+    // The schema made by a store; notifications name it as their payload.
+    await (await PostgresStore.connect(database.url, { schema })).close();
+    const pool = new pg.Pool({
+      connectionString: database.url,
+      options: `-c search_path=${schema}`,
+    });
+    const listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    try {
+      const payloads: string[] = [];
+      let ended: () => void = () => undefined;
+      const end = new Promise<void>((resolve) => (ended = resolve));
+      listener.on('notification', (m) => {
+        if (m.payload === 'end') ended();
+        else payloads.push(m.payload ?? '');
+      });
+      await listener.query(`LISTEN ${WORK_CHANNEL}`);
+      const notifier = new Notifier(pool);
+      for (let i = 0; i < 10; i++) notifier.notify();
+      await notifier.settled();
+      notifier.notify();
+      await notifier.settled();
+      // Delivered in commit order: once the marker is in, every notification before it is.
+      await pool.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'end']);
+      await end;
+      expect(payloads).toEqual([schema, schema, schema]);
+    } finally {
+      await listener.end();
+      await pool.end();
     }
   });
 

@@ -1,8 +1,8 @@
 /**
  * Work notifications: a connection of its own that LISTENs on the work channel and calls back
- * when another process queued work or finished a run in this store's schema. Transactions
- * notify with `pg_notify` (delivered at commit, deduplicated per transaction), so a woken worker
- * always finds the committed rows.
+ * when another process queued work or finished a run in this store's schema. The store
+ * notifies once the write committed (`pg-notify.ts`), so a woken worker always finds the
+ * committed rows.
  *
  * Best effort by design: a worker still polls. When the connection breaks (a Postgres restart)
  * the subscription reconnects with backoff and, once back, calls back once, since whatever was

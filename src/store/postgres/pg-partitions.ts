@@ -19,7 +19,8 @@ import type {
   SensorRecord,
   UpdateBackfill,
 } from '../contract/types.js';
-import { exec, NEVER, notifyWork, stmt, stmt1, type Db } from './pg-statements.js';
+import { notifyAfterCommit } from './pg-notify.js';
+import { exec, NEVER, stmt, stmt1, type Db } from './pg-statements.js';
 
 const UNFINISHED = `status IN ('queued', 'running', 'waiting')`;
 /** The advisory lock space of definitions' gates (the slots' is another). */
@@ -231,7 +232,7 @@ export async function admit(db: Db, definition: string, now: number): Promise<vo
   // Workers elsewhere wake for the steps let in (this store's own engine knows to look).
   if (admitted > 0) {
     admittedOn.add(db);
-    await notifyWork(db);
+    notifyAfterCommit(db);
   }
 }
 

@@ -150,16 +150,16 @@ export const startRuns = exec<[number, string[]]>(
   `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1, ${NOT_WAITING}
    WHERE id IN (SELECT id FROM runs WHERE id = ANY($2::text[]) AND ${runMayBecome('running')} ORDER BY id FOR UPDATE)`,
 );
-/** A workflow run finishes: the run as it now is, and the work channel notified. */
+/** A workflow run finishes: the run as it now is. */
 export const succeedRun = stmt1<[number, string], RunRow & FinishedRow>(
   `UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, ${NOT_WAITING}
    WHERE id = $2 AND ${runMayBecome('succeeded')}
-   RETURNING *, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified`,
+   RETURNING *`,
 );
 export const failRun = stmt1<[number, string | null, string], RunRow & FinishedRow>(
   `UPDATE runs SET status = 'failed', started_at = COALESCE(started_at, $1), finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
    WHERE id = $3 AND ${runMayBecome('failed')}
-   RETURNING *, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified`,
+   RETURNING *`,
 );
 export const cancelRun = stmt1<[number, string | null, string], FinishedRow>(
   `UPDATE runs SET status = 'cancelled', held = false, finished_at = $1, updated_at = $1, error = $2::jsonb, ${NOT_WAITING}
@@ -502,8 +502,7 @@ export const cancelSteps = stmt<[string, number], RunningRow & { status: string;
 );
 /**
  * Finishes a run with nothing left to do, in one statement: `succeeded`, or `failed` with the
- * list of its failed steps (as `finishIfDone` words it), and notifies the work channel (a run
- * finished: callers elsewhere may wait on it). No row while a step is unfinished.
+ * list of its failed steps (as `finishIfDone` words it). No row while a step is unfinished.
  */
 export const finishIfDone = stmt1<[number, string], RunRow & FinishedRow>(
   // `pending` is a one-time probe: while the run has a step to do, the failed steps are never
@@ -523,7 +522,7 @@ export const finishIfDone = stmt1<[number, string], RunRow & FinishedRow>(
    WHERE r.id = $2
      AND NOT EXISTS (SELECT 1 FROM pending)
      AND CASE WHEN failed.keys IS NULL THEN r.${runMayBecome('succeeded')} ELSE r.${runMayBecome('failed')} END
-   RETURNING r.*, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified`,
+   RETURNING r.*`,
 );
 /**
  * Running steps whose lease expired (or, given owners, held by those workers), locked for the
@@ -795,10 +794,6 @@ export const wakeSlot = exec<[string, number]>(
      ORDER BY priority DESC, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED)`,
 );
 
-// Leadership and notifications ----------------------------------------------------------------
-
-export const notifyWork = exec<[]>(`SELECT pg_notify('${WORK_CHANNEL}', current_schema())`);
-
 // Batched completions (pg-batch.ts) ---------------------------------------------------------
 
 /** Several held steps succeed at once; returns those the callers still held. */
@@ -875,10 +870,9 @@ export const countDownMapBy = stmt1<
 /**
  * The last step of a run succeeds and the run with it, in ONE statement: the run locked, the
  * fence checked, the step succeeded with its attempt row, a workflow's last journal entries
- * (and their attempt rows) written, log lines written, the run succeeded and the work channel
- * notified — only if the worker still holds the step (`holding`) and this finishes the run
- * (`went`): nothing else of it unfinished, and for a pipeline node, no dependents, not a
- * fan-out item, no failed step. Otherwise nothing is written and the caller takes the general
+ * (and their attempt rows) written, log lines written, the run succeeded — only if the worker
+ * still holds the step (`holding`) and this finishes the run (`went`): nothing else of it
+ * unfinished, and for a pipeline node, no dependents, not a fan-out item, no failed step. Otherwise nothing is written and the caller takes the general
  * path. The finished run's columns come back with the counts (and `lone`: whether the run has
  * no parent and no gate).
  */
@@ -925,7 +919,7 @@ export const completeLastAtOnce = stmt1<
      UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $6),
        finished_at = $6, updated_at = $6, ${NOT_WAITING}
      WHERE id = $1 AND ${runMayBecome('succeeded')} AND EXISTS (SELECT 1 FROM go)
-     RETURNING *, (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified
+     RETURNING *
    )
    SELECT (SELECT COUNT(*) FROM held)::int AS holding, (SELECT COUNT(*) FROM go)::int AS went,
      (SELECT alone FROM held) AS lone, f.*
@@ -993,13 +987,12 @@ export const completeLastMany = stmt<
      UPDATE runs r SET status = 'succeeded', error = NULL, started_at = COALESCE(r.started_at, d.now),
        finished_at = d.now, updated_at = d.now, ${NOT_WAITING}
      FROM done d WHERE r.id = d.run_id AND r.${runMayBecome('succeeded')}
-     RETURNING d.key AS step_key, r.*,
-       (SELECT pg_notify('${WORK_CHANNEL}', current_schema())) IS NULL AS notified
+     RETURNING d.key AS step_key, r.*
    )
    SELECT true AS finished_now, f.* FROM finished f
    UNION ALL
    -- Recorded, yet the run could not succeed (no longer running): its status as it is.
-   SELECT false, d.key, r.*, NULL FROM done d JOIN runs r ON r.id = d.run_id
+   SELECT false, d.key, r.* FROM done d JOIN runs r ON r.id = d.run_id
    WHERE d.run_id NOT IN (SELECT id FROM finished)`,
 );
 

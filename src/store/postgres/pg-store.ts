@@ -93,6 +93,7 @@ import {
   type ReconnectOptions,
 } from './pg-retry.js';
 import { WorkSubscription } from './pg-listen.js';
+import { Notifier, notifyAfterCommit, takeNotify } from './pg-notify.js';
 import { batchable, batchMayWake, completeBatch } from './pg-batch.js';
 
 export interface PostgresStoreOptions {
@@ -151,6 +152,8 @@ const ANALYZE_EVERY_MS = 10_000;
 export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
   readonly #pool: pg.Pool;
+  /** Notifies the work channel after the commits that asked for it (see `pg-notify.ts`). */
+  readonly #notifier: Notifier;
   readonly #schema: string | undefined;
   readonly #reconnect: ReconnectOptions;
   /** Whether a connection ever succeeded: only then is a failure an outage to wait out. */
@@ -207,6 +210,7 @@ export class PostgresStore implements Store {
 
   private constructor(pool: pg.Pool, schema: string | undefined, reconnectWindowMs: number) {
     this.#pool = pool;
+    this.#notifier = new Notifier(pool);
     this.#schema = schema;
     this.#reconnect = {
       windowMs: reconnectWindowMs,
@@ -269,6 +273,7 @@ export class PostgresStore implements Store {
     this.#subscriptions.clear();
     for (const c of [...this.#connections]) await c.end().catch(() => undefined);
     this.#connections.clear();
+    await this.#notifier.settled();
     await this.#pool.end();
   }
 
@@ -352,7 +357,7 @@ export class PostgresStore implements Store {
               : await T.finishIfDone(db, run.id, run.createdAt);
             out[i] = { run: done ?? insertedRun(run), created: true };
           }
-          if (queued) await S.notifyWork(db);
+          if (queued) notifyAfterCommit(db);
         }
         return out;
       },
@@ -481,7 +486,7 @@ export class PostgresStore implements Store {
     const queued = held
       ? 0
       : rows.filter((row, i) => row.status === 'queued' && !claimedKeys.has(i)).length;
-    if (!unfinished || queued > 0) await S.notifyWork(db);
+    if (!unfinished || queued > 0) notifyAfterCommit(db);
     // The run as inserted (started if it claimed), or as it finished at once: not read back.
     return { run: doneAtOnce ?? toRun(inserted), created: true, claimed };
   }
@@ -541,7 +546,7 @@ export class PostgresStore implements Store {
       const running = await T.cancelUnfinished(db, id, now, error);
       await T.wakeParent(db, finished, now);
       const descendants = await T.cancelDescendants(db, id, now, reason);
-      await S.notifyWork(db);
+      notifyAfterCommit(db);
       return { cancelled: true, running, descendants };
     });
   }
@@ -634,7 +639,7 @@ export class PostgresStore implements Store {
       if (first) await T.writeEntries(db, first, input.journal!);
       const result = await T.complete(db, input, locked);
       // A run finished by the result was announced by the statement that finished it.
-      if (mayWake(result) && !result.finishedRun) await S.notifyWork(db);
+      if (mayWake(result) && !result.finishedRun) notifyAfterCommit(db);
       return result;
     });
   }
@@ -674,8 +679,8 @@ export class PostgresStore implements Store {
       lasts.push(i);
     }
     if (lasts.length < 2) return results;
-    const rows = await this.#statement((db) =>
-      S.completeLastMany(
+    const rows = await this.#statement(async (db) => {
+      const finished = await S.completeLastMany(
         db,
         lasts.map((i) => i.runId),
         lasts.map((i) => i.key),
@@ -684,8 +689,10 @@ export class PostgresStore implements Store {
         lasts.map((i) => i.output),
         lasts.map((i) => i.now),
         ...S.logColumns(lasts.flatMap((i) => i.logs ?? [])),
-      ),
-    );
+      );
+      if (finished.some((r) => r.finished_now)) notifyAfterCommit(db);
+      return finished;
+    });
     const went = new Map(rows.map((r) => [`${r.id}\u0000${r.step_key}`, r]));
     inputs.forEach((input, n) => {
       const row = went.get(`${input.runId}\u0000${input.key}`);
@@ -708,7 +715,7 @@ export class PostgresStore implements Store {
       await S.lockRuns(db, [...new Set(inputs.map((i) => i.runId))].sort());
       if (batchable(inputs)) {
         const batch = await completeBatch(db, inputs);
-        if (batchMayWake(batch)) await S.notifyWork(db);
+        if (batchMayWake(batch)) notifyAfterCommit(db);
         return batch;
       }
       // Steps run ahead (`claim`) come after the results that made them ready: those results
@@ -722,7 +729,7 @@ export class PostgresStore implements Store {
         if (first) await T.writeEntries(db, first, input.journal!);
         results.push(await T.complete(db, input));
       }
-      if (results.some(mayWake)) await S.notifyWork(db);
+      if (results.some(mayWake)) notifyAfterCommit(db);
       return results;
     });
   }
@@ -749,7 +756,7 @@ export class PostgresStore implements Store {
         if (input.logs) await S.insertLogs(db, input.logs);
         if (input.slot !== undefined) await S.wakeSlot(db, input.slot, now);
         // Idle workers recompute when to look again (the retry may be due before their poll).
-        await S.notifyWork(db);
+        notifyAfterCommit(db);
         return {
           applied: true,
           runStatus: await T.runStatusOf(db, runId),
@@ -760,7 +767,7 @@ export class PostgresStore implements Store {
       const held = await S.fail(db, runId, key, input.attempt, input.workerId, error, now);
       if (!held) return T.refused(db, runId);
       if (input.slot !== undefined) await S.wakeSlot(db, input.slot, now);
-      await S.notifyWork(db);
+      notifyAfterCommit(db);
       await T.recordAttempt(db, input, 'failed', held.started_at, error);
       if (input.logs) await S.insertLogs(db, input.logs);
       if (held.kind === 'run') {
@@ -822,7 +829,7 @@ export class PostgresStore implements Store {
         taken > 0 ? input.workerId : null,
         taken > 0 ? lease : null,
       );
-      if (taken < items.length) await S.notifyWork(db);
+      if (taken < items.length) notifyAfterCommit(db);
       return {
         applied: true,
         // Expanding changes nothing of the run: it is as the lock found it.
@@ -855,7 +862,7 @@ export class PostgresStore implements Store {
           json({ name: 'Interrupted', message }),
         );
       }
-      if (rows.length > 0) await S.notifyWork(db);
+      if (rows.length > 0) notifyAfterCommit(db);
       return rows.length;
     });
   }
@@ -1010,7 +1017,7 @@ export class PostgresStore implements Store {
       const row = await S.defer(db, runId, key, attempt, workerId, input.retryAt, slot);
       if (!row) return { applied: false };
       // Idle workers recompute when to look again.
-      await S.notifyWork(db);
+      notifyAfterCommit(db);
       return { applied: true };
     });
   }
@@ -1111,7 +1118,7 @@ export class PostgresStore implements Store {
       );
       if (parked === 0) return { applied: false };
       // Idle workers recompute when to look again: this run may be due before their poll.
-      await S.notifyWork(db);
+      notifyAfterCommit(db);
       await S.parkRun(
         db,
         runId,
@@ -1156,7 +1163,7 @@ export class PostgresStore implements Store {
         if (wait.kind !== 'event' || !satisfies(wait, event, decoded)) continue;
         if ((await S.wakeRun(db, c.id, sentAt)) > 0) woken.push(c.id);
       }
-      if (woken.length > 0) await S.notifyWork(db);
+      if (woken.length > 0) notifyAfterCommit(db);
       return { event, created: true, woken };
     }, recoverEvent(input.id));
   }
@@ -1286,6 +1293,9 @@ export class PostgresStore implements Store {
         const code = (error as { code?: unknown } | null)?.code;
         if (typeof code === 'string' && RETRYABLE.has(code) && tries < MAX_TRIES) continue;
         throw error;
+      } finally {
+        // A statement on its own has committed when it returns.
+        if (takeNotify(this.#pool)) this.#notifier.notify();
       }
     }
   }
@@ -1308,6 +1318,8 @@ export class PostgresStore implements Store {
       let failure: unknown;
       let broken: Error | undefined;
       let committing = false;
+      // A notification asked for by a try that did not commit is not sent.
+      takeNotify(client);
       try {
         await client.query('BEGIN');
         if (ambiguous && recover) {
@@ -1320,6 +1332,7 @@ export class PostgresStore implements Store {
         const result = await fn(client);
         committing = true;
         await client.query('COMMIT');
+        if (takeNotify(client)) this.#notifier.notify();
         return result;
       } catch (error) {
         failure = error;

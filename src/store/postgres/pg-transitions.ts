@@ -21,6 +21,7 @@ import { lastOfEach } from '../contract/entries.js';
 import { findEvent, waitQuery } from './pg-events.js';
 import { json, toClaimed, toRun, type ClaimRow, type RunRow } from './pg-rows.js';
 import * as S from './pg-statements.js';
+import { notifyAfterCommit } from './pg-notify.js';
 import { admit } from './pg-partitions.js';
 import type { Db, FinishedRow, ReadyRow } from './pg-statements.js';
 
@@ -201,6 +202,7 @@ export async function cancelUnfinished(
 export async function finishIfDone(db: Db, runId: string, now: number): Promise<RunRecord | null> {
   const finished = await S.finishIfDone(db, now, runId);
   if (!finished) return null;
+  notifyAfterCommit(db);
   await wakeParent(db, finished, now);
   return toRun(finished);
 }
@@ -208,7 +210,7 @@ export async function finishIfDone(db: Db, runId: string, now: number): Promise<
 /**
  * A workflow's `$run` step finished: so does the run (failed with `error`, else succeeded),
  * whatever journal entries it left unfinished. Returns the finished run (null if it had
- * already finished, e.g. cancelled); the statement that finished it notified the work channel.
+ * already finished, e.g. cancelled). The work channel is notified after commit.
  */
 export async function finishWorkflow(
   db: Db,
@@ -224,6 +226,7 @@ export async function finishWorkflow(
     error === null
       ? await S.succeedRun(db, now, runId)
       : await S.failRun(db, now, json(error), runId);
+  if (finished) notifyAfterCommit(db);
   await wakeParent(db, finished, now);
   return finished ? toRun(finished) : null;
 }
@@ -443,6 +446,7 @@ export async function completeLast(
     };
   }
   const finished = row as RunRow & FinishedRow;
+  notifyAfterCommit(db);
   await wakeParent(db, finished, now);
   return {
     applied: true,
