@@ -159,6 +159,8 @@ export class Engine {
   readonly #active = new Map<string, ActiveStep>();
   /** The steps of {@link #active} by run. */
   readonly #activeByRun = new Map<string, Set<ActiveStep>>();
+  /** Runs whose first steps this engine claimed as it created them, until it launches them. */
+  readonly #starting = new Set<string>();
   readonly #contexts = new Map<string, RunContext>();
   /** Runs this process worked on, with their definition, until they finish. */
   readonly #runsSeen = new Map<string, string>();
@@ -658,11 +660,13 @@ export class Engine {
       // Started on the next turn of the event loop: a caller that listens right after submit
       // sees the run's first events. Until then the claimed steps keep their slots reserved.
       this.#reserved += claimed.length;
+      this.#starting.add(run.id);
       setImmediate(() => {
         this.#reserved -= claimed.length;
         for (const c of claimed) {
           if (this.#state === 'running') this.#launch(c);
         }
+        this.#starting.delete(run.id);
       });
     }
     // Others of the new run's steps may wait in the queue: the loop takes them (the steps that
@@ -774,6 +778,9 @@ export class Engine {
       if (left.length) this.#waiters.set(runId, left);
       else this.#waiters.delete(runId);
     };
+    // A run this worker is at work on has not finished: however it finishes (a transition of
+    // this worker, a cancel or a worker elsewhere, which notify), the waiter hears of it.
+    if (this.#state === 'running' && this.#atWork(runId)) return settled;
     let run: RunRecord | null;
     try {
       run = await this.store.getRun(runId);
@@ -1318,9 +1325,12 @@ export class Engine {
     this.#contexts.delete(runId);
     const hadContext = this.#runsSeen.delete(runId);
     // Steps of the run still at work here stop; one whose transition ended the run is done.
+    // Either way nothing of them is left to do (see #atWork).
     for (const a of this.#activeByRun.get(runId) ?? []) {
       if (!a.done) a.controller.abort(new CancelledError(`step ${a.claimed.key}`));
+      a.done = true;
     }
+    this.#starting.delete(runId);
     if (hadContext || this.#waiters.has(runId)) {
       this.emit({ type: 'run', runId, definition, status, at: this.clock.now() });
     }
@@ -1339,6 +1349,13 @@ export class Engine {
         (error: unknown) => this.#reportLoopError(error),
       );
     }
+  }
+
+  /** Whether this worker holds a step of the run that is not done, or is about to start one. */
+  #atWork(runId: string): boolean {
+    if (this.#starting.has(runId)) return true;
+    for (const a of this.#activeByRun.get(runId) ?? []) if (!a.done) return true;
+    return false;
   }
 
   /** Settles waiters of runs that finished elsewhere (another process, a cancel). */

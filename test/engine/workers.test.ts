@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { Engine } from '../../src/engine/index.js';
-import { map, pipeline, task, workflow } from '../../src/index.js';
+import {
+  map,
+  NonRetryableError,
+  pipeline,
+  task,
+  workflow,
+  type TaskContext,
+} from '../../src/index.js';
 import type { Store } from '../../src/store/contract/index.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
@@ -212,5 +219,60 @@ describe(`several workers on one ${BACKEND} store`, () => {
     // Claims take the highest priority left; two workers may swap neighbours, no more.
     expect(order).toHaveLength(10);
     order.forEach((p, i) => expect(Math.abs(9 - i - p)).toBeLessThanOrEqual(1));
+  });
+});
+
+describe(`waiting on a run its own worker is running (${BACKEND})`, () => {
+  it('hears of it when another process cancels the run', async () => {
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const hang = pipeline('hang', {}, (p) => ({
+      out: p.node('out', {}, async (_: object, ctx) => {
+        started();
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return 0;
+      }),
+    }));
+    const {
+      engines: [worker, other],
+    } = await workers([{}, { worker: false }], [hang]);
+    const run = await worker!.submit(hang);
+    // Asked for while the worker holds the run's step (not read from the store).
+    const waiting = worker!.wait(run.id);
+    await running;
+    await other!.cancel(run.id);
+    expect((await waiting).status).toBe('cancelled');
+  });
+
+  it('a waiter that asks as its run fails, a step of it still at work, hears of it', async () => {
+    const fast = pipeline(
+      'fast',
+      {
+        bad: (): number => {
+          throw new NonRetryableError('stop');
+        },
+        slow: async (_: unknown, ctx: TaskContext) => {
+          await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+          return 1;
+        },
+      },
+      { failFast: true },
+    );
+    const {
+      engines: [worker],
+    } = await workers([{}], [fast]);
+    const heard: Promise<string>[] = [];
+    // Asked for from the failed run's event, while its other step is being aborted.
+    worker!.on((e) => {
+      if (e.type === 'run' && e.status === 'failed') {
+        heard.push(worker!.wait(e.runId).then((r) => r.status));
+      }
+    });
+    const run = await worker!.submit(fast);
+    expect((await worker!.wait(run.id)).status).toBe('failed');
+    // And one that asks after it finished, its other step perhaps not done yet.
+    expect((await worker!.wait(run.id)).status).toBe('failed');
+    expect(heard).toHaveLength(1);
+    expect(await heard[0]).toBe('failed');
   });
 });
