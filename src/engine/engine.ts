@@ -39,6 +39,7 @@ import {
   type EventRecord,
   type NewRun,
   type NewStep,
+  type RecordEntry,
   type RunRecord,
   type TransitionResult,
 } from '../store/contract/types.js';
@@ -57,7 +58,7 @@ import { planPipelineRun, planWorkflowRun } from './run-plan.js';
 import { checkRegisteredInput, planRegistered, planRerun, workflowSteps } from './trigger.js';
 import { gatesOf, type RunGates } from './gates.js';
 import { validateInput } from '../sdk/params.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, JournalCommit } from './group-commit.js';
 import { describeDefinition, describeDefinitions } from './describe.js';
 
 export type EngineState = 'created' | 'running' | 'stopping' | 'stopped';
@@ -197,6 +198,7 @@ export class Engine {
   #logFlush: Promise<void> | null = null;
   #settled: (() => void) | null = null;
   readonly #commits: GroupCommit;
+  readonly #journal: JournalCommit;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -232,6 +234,7 @@ export class Engine {
     this.#workerEnabled = options.worker ?? true;
     this.#scope = options.scope ?? 'all';
     this.labels = checkLabels('engine', options.labels ?? []);
+    this.#journal = new JournalCommit(this.store);
     this.#commits = new GroupCommit(
       this.store,
       () => this.#active.size,
@@ -1380,6 +1383,14 @@ export class Engine {
    */
   commitCompletion(input: Omit<CompleteStep, 'claimNext'>): Promise<TransitionResult> {
     return this.#committed(input.claim ? 0 : 1, this.#commits.submit(input));
+  }
+
+  /**
+   * @internal Records a workflow run's journal entries (as `recordEntries`), in a group commit
+   * with other runs' (see {@link JournalCommit}).
+   */
+  recordJournal(inputs: readonly RecordEntry[]): Promise<{ applied: boolean }> {
+    return this.#journal.submit(inputs);
   }
 
   /** @internal Records several results (a step and the steps run ahead of it) in one batch. */

@@ -9,7 +9,7 @@
  * larger its batches (a network round trip costs what a row costs many times over).
  */
 import type { Store } from '../store/contract/store.js';
-import type { CompleteStep, TransitionResult } from '../store/contract/types.js';
+import type { CompleteStep, RecordEntry, TransitionResult } from '../store/contract/types.js';
 
 const MAX_IN_FLIGHT = 2;
 
@@ -96,6 +96,72 @@ export class GroupCommit {
           this.#scheduled = false;
           void this.#flush();
         });
+      }
+    }
+  }
+}
+
+interface PendingEntries {
+  inputs: readonly RecordEntry[];
+  resolve: (result: { applied: boolean }) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit of workflow journal writes across runs. A write that finds fewer than
+ * {@link MAX_IN_FLIGHT} being committed goes at once (a run alone waits for nothing more);
+ * writes of other runs that arrive meanwhile wait for one to finish and go together in the
+ * next, one commit for all of them (`recordEntryGroups`). Each run still waits for its own
+ * entries to commit before its next step: what the journal guarantees does not change, but ten
+ * workflows stepping at once share commits instead of queueing for the disk one by one.
+ */
+export class JournalCommit {
+  readonly #store: Store;
+  #queue: PendingEntries[] = [];
+  #inFlight = 0;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Records one run's entries (as `recordEntries`), with other runs' that come meanwhile. */
+  submit(inputs: readonly RecordEntry[]): Promise<{ applied: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ inputs, resolve, reject });
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#inFlight < MAX_IN_FLIGHT && this.#queue.length > 0) {
+      const batch = this.#queue.splice(0);
+      this.#inFlight++;
+      void this.#commit(batch).finally(() => {
+        this.#inFlight--;
+        this.#flush();
+      });
+    }
+  }
+
+  async #commit(batch: readonly PendingEntries[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const results = await this.#store.recordEntryGroups(batch.map((b) => b.inputs));
+        results.forEach((r, i) => batch[i]!.resolve(r));
+        return;
+      } catch {
+        // One run's entries may be what failed: each run on its own, so the others still commit.
+      }
+    }
+    for (const b of batch) {
+      try {
+        b.resolve(
+          b.inputs.length === 1
+            ? await this.#store.recordEntry(b.inputs[0]!)
+            : await this.#store.recordEntries(b.inputs),
+        );
+      } catch (error) {
+        b.reject(error);
       }
     }
   }

@@ -273,12 +273,8 @@ export class WorkflowExecution implements WorkflowContext {
 
   async #commit(batch: { input: RecordEntry; committed: () => Promise<void> }[]): Promise<void> {
     if (this.#lost || this.journalError) return;
-    const store = this.#engine.store;
     try {
-      const { applied } =
-        batch.length === 1
-          ? await store.recordEntry(batch[0]!.input)
-          : await store.recordEntries(batch.map((b) => b.input));
+      const { applied } = await this.#engine.recordJournal(batch.map((b) => b.input));
       if (!applied) {
         this.#lost = true;
         return;

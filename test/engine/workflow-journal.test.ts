@@ -70,6 +70,63 @@ describe("a workflow's journal", () => {
     expect(writes).toEqual([1, 1, 1, 1]);
   });
 
+  /**
+   * Four runs of a 3-step workflow on a store whose first two journal writes wait for `held`;
+   * `shared` fails every write shared by several runs when given.
+   */
+  async function fourRunsSharing(options: { sharedFails?: boolean } = {}) {
+    const held = door();
+    const started: string[] = [];
+    const steady = workflow('steady', {}, async (ctx) => {
+      let total = 0;
+      for (let i = 1; i <= 3; i++)
+        total += await ctx.step(`s${i}`, () => (started.push(`s${i}`), i));
+      return total;
+    });
+    const { store, cleanup } = await tempStore();
+    scope.track(cleanup);
+    let writes = 0;
+    const shared: number[] = [];
+    const hold = async <T>(original: () => Promise<T>): Promise<T> => {
+      if (++writes <= 2) await held.opened;
+      return original();
+    };
+    const watched = interceptStore(store, {
+      recordEntry: (original, input) => hold(() => original(input)),
+      recordEntries: (original, inputs) => hold(() => original(inputs)),
+      recordEntryGroups: async (original, groups) => {
+        shared.push(groups.length);
+        if (options.sharedFails) throw new Error('the shared write broke');
+        return original(groups);
+      },
+    });
+    const { engine } = await scope.engineFor({ store: watched, definitions: [steady] });
+    const runs = await Promise.all([1, 2, 3, 4].map(() => engine.submit(steady)));
+    // Every run's first step ran; two results are held on their way, the others wait behind.
+    await until(() => started.length === 4);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started).toEqual(['s1', 's1', 's1', 's1']);
+    held.open();
+    for (const run of runs) {
+      expect((await engine.wait(run.id)).status).toBe('succeeded');
+      expect(await engine.result(run.id)).toBe(6);
+    }
+    return { shared, started };
+  }
+
+  it('per step: runs stepping at once share commits, each step still after its own result', async () => {
+    const { shared, started } = await fourRunsSharing();
+    // The two results that waited behind the held ones went in one write.
+    expect(shared.some((n) => n >= 2)).toBe(true);
+    expect(started).toHaveLength(12);
+  });
+
+  it('per step: when a shared write fails, each run writes its own and goes on', async () => {
+    const { shared, started } = await fourRunsSharing({ sharedFails: true });
+    expect(shared.length).toBeGreaterThan(0);
+    expect(started).toHaveLength(12);
+  });
+
   it('batched: the next steps run while a result commits, and commit together, in order', async () => {
     const first = door();
     const started: string[] = [];

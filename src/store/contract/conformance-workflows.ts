@@ -433,6 +433,68 @@ export function describeWorkflowConformance(current: () => Store): void {
         ]);
       });
 
+      it('records the entries of several runs in one call, each fenced by its own run', async () => {
+        const [a, b, lost] = [await workflow(), await workflow(), await workflow()];
+        const held = await Promise.all([a, b, lost].map((id) => claimRun(id, T0 + 1)));
+        const group = (runId: string, workerId: string, keys: string[], at: number) =>
+          keys.map((key, seq) => ({
+            runId,
+            workerId,
+            runAttempt: held.find((c) => c.runId === runId)!.attempt,
+            entry: entry(key, seq, { status: 'succeeded', output: `"${key}"`, finishedAt: at }),
+            now: at,
+            attemptRow: { attempt: 1, status: 'succeeded' as const, startedAt: at, error: null },
+            logs: [{ runId, stepKey: key, attempt: 1, at, level: 'info' as const, message: key }],
+          }));
+        expect(await store.recordEntryGroups([])).toEqual([]);
+        expect(
+          await store.recordEntryGroups([
+            group(a, W, ['x', 'y'], T0 + 2),
+            // Another worker's entries for a run it does not hold: refused, the others written.
+            group(lost, 'worker-b', ['z'], T0 + 2),
+            [],
+            group(b, W, ['x'], T0 + 2),
+            // The same run again: applied after its first group, as a second call would be.
+            group(a, W, ['z'], T0 + 3),
+          ]),
+        ).toEqual([
+          { applied: true },
+          { applied: false },
+          { applied: true },
+          { applied: true },
+          { applied: true },
+        ]);
+        const keys = async (id: string) =>
+          (await store.listSteps(id)).map((s) => [s.key, s.status, s.output]);
+        expect(await keys(a)).toEqual([
+          [RUN, 'running', null],
+          ['x', 'succeeded', '"x"'],
+          ['y', 'succeeded', '"y"'],
+          ['z', 'succeeded', '"z"'],
+        ]);
+        expect(await keys(b)).toEqual([
+          [RUN, 'running', null],
+          ['x', 'succeeded', '"x"'],
+        ]);
+        expect(await keys(lost)).toEqual([[RUN, 'running', null]]);
+        expect((await store.listAttempts(a)).map((x) => [x.stepKey, x.workerId])).toEqual([
+          ['x', W],
+          ['y', W],
+          ['z', W],
+        ]);
+        expect(await store.listAttempts(lost)).toEqual([]);
+        expect((await store.listLogs(a)).map((l) => l.message)).toEqual(['x', 'y', 'z']);
+        expect(await store.listLogs(lost)).toEqual([]);
+
+        // A group of two runs is a caller's bug, as in recordEntries: nothing is written.
+        const before = await store.listSteps(b);
+        const mixed = [...group(b, W, ['w'], T0 + 4), ...group(a, W, ['w'], T0 + 4)];
+        await expect(
+          store.recordEntryGroups([group(b, W, ['v'], T0 + 4), mixed]),
+        ).rejects.toMatchObject({ code: 'invalid_entry' });
+        expect(await store.listSteps(b)).toEqual(before);
+      });
+
       it('records a batch all or nothing: refused once the worker lost the run', async () => {
         const id = await workflow();
         const c = await claimRun(id, T0 + 1);

@@ -258,6 +258,13 @@ export interface Store {
    */
   recordEntries(inputs: readonly RecordEntry[]): Promise<{ applied: boolean }>;
   /**
+   * The entries of several runs in one commit: each group (of one run and holder) as
+   * {@link recordEntries} would record it, fenced by its own run, all or nothing on its own. A
+   * worker running many workflows at once shares one commit among their steps. One result per
+   * group, in order; groups of the same run are applied in order.
+   */
+  recordEntryGroups(groups: readonly (readonly RecordEntry[])[]): Promise<{ applied: boolean }[]>;
+  /**
    * Parks a workflow run: its `$run` step goes back to `queued`, available at `wakeAt` (never,
    * when null, until something wakes it), its lease released; the run becomes `waiting` with
    * `waitingFor`. Fenced like {@link recordEntry}. No attempt row: parking is not a failure.

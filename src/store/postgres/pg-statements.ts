@@ -50,6 +50,15 @@ const NOT_WAITING = 'waiting_for = NULL, wait_event = NULL, wait_key = NULL';
 /** What a finishing statement returns ({@link FinishedRow}). */
 const FINISHED = 'parent_run_id, definition, max_active, serial';
 const RUN_STEP = `'${WORKFLOW_STEP_KEY}'`;
+/** A journal entry written again takes its new state; it never overwrites a node or `$run`. */
+const ENTRY_UPSERT = `ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind,
+       seq = excluded.seq, status = excluded.status, output = excluded.output, error = excluded.error,
+       attempt = excluded.attempt, started_at = excluded.started_at, finished_at = excluded.finished_at
+     WHERE steps.kind NOT IN ('node', 'run')`;
+/** An attempt row written again (a retry of an ambiguous commit, a later state) takes its new state. */
+const ATTEMPT_UPSERT = `ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
+       worker_id = excluded.worker_id, started_at = excluded.started_at,
+       finished_at = excluded.finished_at, error = excluded.error`;
 
 const list = (xs: readonly string[]): string => xs.map((s) => `'${s}'`).join(', ');
 /** Unfinished steps: reads like the `steps_unfinished` index predicate. */
@@ -952,9 +961,9 @@ export const completeLastMany = stmt<
   // Each CTE reads the one before it (no join of two CTEs: the planner, expecting one row of
   // each, would compare every row of one with every row of the other).
   `WITH run AS (
-     SELECT id FROM runs
-     WHERE id = ANY($1::text[]) AND parent_run_id IS NULL AND max_active IS NULL AND NOT serial
-     ORDER BY id FOR UPDATE
+     SELECT r.id FROM unnest($1::text[]) AS u(id) JOIN runs r ON r.id = u.id
+     WHERE r.parent_run_id IS NULL AND r.max_active IS NULL AND NOT r.serial
+     ORDER BY r.id FOR UPDATE OF r
    ), held AS (
      SELECT i.*, s.parent_key IS NULL AND i.run_id IN (SELECT id FROM run)
        AND NOT EXISTS (SELECT 1 FROM step_edges e WHERE e.run_id = i.run_id AND e.from_key = i.key)
@@ -997,8 +1006,9 @@ export const completeLastMany = stmt<
 );
 
 /** The arrays of {@link recordEntriesAtOnce}'s entries, attempt rows and log lines. */
-type EntryArrays = [
-  string[], // entries: key, name, kind, seq, status, output, error, attempt, started, finished
+/** Journal entries as columns: key, name, kind, seq, status, output, error, attempt, started, finished. */
+type EntryColumns = [
+  string[],
   string[],
   StepKind[],
   number[],
@@ -1008,19 +1018,10 @@ type EntryArrays = [
   number[],
   (number | null)[],
   (number | null)[],
-  string[], // attempt rows: key, attempt, status, started, finished, error
-  number[],
-  AttemptStatus[],
-  number[],
-  number[],
-  (string | null)[],
-  string[], // log lines: run, step, attempt, at, level, message
-  (string | null)[],
-  (number | null)[],
-  number[],
-  string[],
-  string[],
 ];
+/** Attempt rows as columns: key, attempt, status, started, finished, error. */
+type AttemptColumns = [string[], number[], AttemptStatus[], number[], number[], (string | null)[]];
+type EntryArrays = [...EntryColumns, ...AttemptColumns, ...ReturnType<typeof logColumns>];
 
 /**
  * The CTEs `entry`, `attempt` and `logged` (left open after `logged AS (…`): journal entries of
@@ -1034,18 +1035,13 @@ function entryWrites(gate: string, from: number, worker: string): string {
      SELECT $1, e.key, e.node, e.kind, e.seq, e.status, e.output, e.error::jsonb, e.attempt, ${NEVER}, ${gate}.priority, e.started_at, e.finished_at
      FROM ${gate}, unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::int[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::int[], ${p(8)}::bigint[], ${p(9)}::bigint[])
        AS e(key, node, kind, seq, status, output, error, attempt, started_at, finished_at)
-     ON CONFLICT (run_id, key) DO UPDATE SET node = excluded.node, kind = excluded.kind, seq = excluded.seq,
-       status = excluded.status, output = excluded.output, error = excluded.error, attempt = excluded.attempt,
-       started_at = excluded.started_at, finished_at = excluded.finished_at
-     WHERE steps.kind NOT IN ('node', 'run')
+     ${ENTRY_UPSERT}
    ), attempt AS (
      INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
      SELECT $1, a.key, a.attempt, a.status, ${worker}, a.started_at, a.finished_at, a.error::jsonb
      FROM ${gate}, unnest(${p(10)}::text[], ${p(11)}::int[], ${p(12)}::text[], ${p(13)}::bigint[], ${p(14)}::bigint[], ${p(15)}::text[])
        AS a(key, attempt, status, started_at, finished_at, error)
-     ON CONFLICT (run_id, step_key, attempt) DO UPDATE SET status = excluded.status,
-       worker_id = excluded.worker_id, started_at = excluded.started_at,
-       finished_at = excluded.finished_at, error = excluded.error
+     ${ATTEMPT_UPSERT}
    ), logged AS (
      INSERT INTO logs (run_id, step_key, attempt, at, level, message)
      SELECT l.run_id, l.step_key, l.attempt, l.at, l.level, l.message
@@ -1054,6 +1050,67 @@ function entryWrites(gate: string, from: number, worker: string): string {
      WHERE EXISTS (SELECT 1 FROM ${gate})
      ORDER BY l.n`;
 }
+
+/**
+ * {@link recordEntriesAtOnce} for the entries of several runs in ONE statement: each run's row
+ * locked (in id order), its fence checked, and its entries, attempt rows and log lines written
+ * only if its holder still holds it. Returns the runs written. Every entry array carries its
+ * run (`$4`, the entries'; `$14`, the attempt rows'); the runs must be distinct, and keys (and
+ * attempts of a key) must not repeat within a run.
+ */
+export const recordEntryGroupsAtOnce = stmt<
+  [
+    string[], // $1 runs
+    string[], // $2 their holders
+    number[], // $3 the `$run` attempts held
+    string[], // $4 the entries' runs; $5-$14 the entries
+    ...EntryColumns,
+    string[], // $15 the attempt rows' runs; $16-$21 the attempt rows
+    ...AttemptColumns,
+    ...ReturnType<typeof logColumns>, // $22-$27 log lines
+  ],
+  { run_id: string }
+>(
+  // The CTEs join only the small `held` (a run per holder writing now) to the input rows.
+  `WITH run AS (
+     SELECT r.id FROM unnest($1::text[]) AS u(id) JOIN runs r ON r.id = u.id
+     ORDER BY r.id FOR UPDATE OF r
+   ), held AS (
+     -- Each run's $run step looked up by key (LIMIT 1 keeps the lookup per run: as a join,
+     -- a plan made while few runs existed reads every $run step).
+     SELECT g.run_id, g.worker, s.priority
+     FROM unnest($1::text[], $2::text[], $3::int[]) AS g(run_id, worker, attempt)
+     CROSS JOIN LATERAL (
+       SELECT s.priority FROM steps s
+       WHERE s.run_id = g.run_id AND s.key = ${RUN_STEP} AND s.status = 'running'
+         AND s.attempt = g.attempt AND s.lease_owner = g.worker
+       LIMIT 1
+     ) s
+     WHERE g.run_id IN (SELECT id FROM run)
+   ), entry AS (
+     INSERT INTO steps (run_id, key, node, kind, seq, status, output, error, attempt, available_at, priority, started_at, finished_at)
+     SELECT e.run_id, e.key, e.node, e.kind, e.seq, e.status, e.output, e.error::jsonb, e.attempt, ${NEVER}, h.priority, e.started_at, e.finished_at
+     FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::int[], $13::bigint[], $14::bigint[])
+       AS e(run_id, key, node, kind, seq, status, output, error, attempt, started_at, finished_at)
+     JOIN held h ON h.run_id = e.run_id
+     ${ENTRY_UPSERT}
+   ), attempt AS (
+     INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
+     SELECT a.run_id, a.key, a.attempt, a.status, h.worker, a.started_at, a.finished_at, a.error::jsonb
+     FROM unnest($15::text[], $16::text[], $17::int[], $18::text[], $19::bigint[], $20::bigint[], $21::text[])
+       AS a(run_id, key, attempt, status, started_at, finished_at, error)
+     JOIN held h ON h.run_id = a.run_id
+     ${ATTEMPT_UPSERT}
+   ), logged AS (
+     INSERT INTO logs (run_id, step_key, attempt, at, level, message)
+     SELECT l.run_id, l.step_key, l.attempt, l.at, l.level, l.message
+     FROM unnest($22::text[], $23::text[], $24::int[], $25::bigint[], $26::text[], $27::text[])
+       WITH ORDINALITY AS l(run_id, step_key, attempt, at, level, message, n)
+     WHERE l.run_id IN (SELECT run_id FROM held)
+     ORDER BY l.n
+   )
+   SELECT run_id FROM held`,
+);
 
 /**
  * `recordEntries` in ONE statement (one round trip, no transaction around it): the run's row

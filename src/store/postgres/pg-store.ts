@@ -1085,6 +1085,26 @@ export class PostgresStore implements Store {
     return { applied: await this.#statement((db) => T.writeEntries(db, first, inputs)) };
   }
 
+  async recordEntryGroups(
+    groups: readonly (readonly RecordEntry[])[],
+  ): Promise<{ applied: boolean }[]> {
+    const firsts = groups.map((inputs) => checkEntries(inputs));
+    const results = groups.map(() => ({ applied: true }));
+    const live = firsts.flatMap((first, n) => (first ? [{ first, inputs: groups[n]!, n }] : []));
+    if (live.length === 0) return results;
+    if (new Set(live.map((g) => g.first.runId)).size === live.length) {
+      // One statement: it locks the runs, checks each fence and writes, each run all or nothing.
+      const written = await this.#statement((db) => T.writeEntryGroups(db, live));
+      for (const g of live) results[g.n] = { applied: written.has(g.first.runId) };
+      return results;
+    }
+    // A run twice (one statement may not write a row twice): group by group, in order.
+    return this.#tx(async (db) => {
+      for (const g of live) results[g.n] = { applied: await T.writeEntries(db, g.first, g.inputs) };
+      return results;
+    });
+  }
+
   /**
    * The lost wake-up. A run parks after its worker looked for what it waits for and found
    * nothing; a wake-up committed in between found no parked run to wake. Under READ COMMITTED

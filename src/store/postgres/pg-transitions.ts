@@ -11,6 +11,7 @@ import type {
   RunRecord,
   AttemptStatus,
   CompleteStep,
+  JournalEntry,
   NewLog,
   RecordEntry,
   StepRef,
@@ -411,6 +412,33 @@ export async function writeEntries(
 }
 
 /**
+ * The entries of several runs, each group (checked: one run and holder, `first` its first) as
+ * {@link writeEntries} would write it, in one statement ({@link S.recordEntryGroupsAtOnce}).
+ * The runs must be distinct. Returns the runs whose holder still held them (those written).
+ */
+export async function writeEntryGroups(
+  db: Db,
+  groups: readonly { first: RecordEntry; inputs: readonly RecordEntry[] }[],
+): Promise<Set<string>> {
+  const rows = groups.map(({ first, inputs }) => ({ runId: first.runId, ...journalRows(inputs) }));
+  const entryRuns = rows.flatMap((r) => r.entries.map(() => r.runId));
+  const attemptRuns = rows.flatMap((r) => r.attempts.map(() => r.runId));
+  const lines = groups.flatMap(({ inputs }) => inputs.flatMap((i) => i.logs ?? []));
+  const written = await S.recordEntryGroupsAtOnce(
+    db,
+    groups.map((g) => g.first.runId),
+    groups.map((g) => g.first.workerId),
+    groups.map((g) => g.first.runAttempt),
+    entryRuns,
+    ...entryColumns(rows.flatMap((r) => r.entries)),
+    attemptRuns,
+    ...attemptColumns(rows.flatMap((r) => r.attempts)),
+    ...S.logColumns(lines),
+  );
+  return new Set(written.map((r) => r.run_id));
+}
+
+/**
  * A step's success that finishes its run, in one statement (see {@link S.completeLastAtOnce}),
  * with a workflow's last journal entries (checked); `alone`: only for a run with no parent and
  * no gate (then nothing follows the statement, which may run outside a transaction). When the
@@ -464,12 +492,24 @@ function entryArrays(
 ): Parameters<typeof S.recordEntriesAtOnce> extends [Db, string, string, number, ...infer A]
   ? A
   : never {
-  const entries = lastOfEach(inputs, (i) => i.entry.key).map((i) => i.entry);
-  const attempts = lastOfEach(
-    inputs.filter((i) => i.attemptRow !== undefined),
-    (i) => `${i.entry.key}\u0000${i.attemptRow!.attempt}`,
-  ).map((i) => ({ key: i.entry.key, now: i.now, ...i.attemptRow! }));
+  const { entries, attempts } = journalRows(inputs);
   const lines = [...inputs.flatMap((i) => i.logs ?? []), ...logs];
+  return [...entryColumns(entries), ...attemptColumns(attempts), ...S.logColumns(lines)];
+}
+
+/** What a run's entries leave written: the last state of each key, of each attempt of a key. */
+function journalRows(inputs: readonly RecordEntry[]) {
+  return {
+    entries: lastOfEach(inputs, (i) => i.entry.key).map((i) => i.entry),
+    attempts: lastOfEach(
+      inputs.filter((i) => i.attemptRow !== undefined),
+      (i) => `${i.entry.key}\u0000${i.attemptRow!.attempt}`,
+    ).map((i) => ({ key: i.entry.key, now: i.now, ...i.attemptRow! })),
+  };
+}
+
+/** Journal entries as column arrays: key, name, kind, seq, status, output, error, attempt, started, finished. */
+function entryColumns(entries: readonly JournalEntry[]) {
   return [
     entries.map((e) => e.key),
     entries.map((e) => e.name),
@@ -481,12 +521,17 @@ function entryArrays(
     entries.map((e) => e.attempt),
     entries.map((e) => e.startedAt),
     entries.map((e) => e.finishedAt),
+  ] as const;
+}
+
+/** Attempt rows as column arrays: key, attempt, status, started, finished, error. */
+function attemptColumns(attempts: ReturnType<typeof journalRows>['attempts']) {
+  return [
     attempts.map((a) => a.key),
     attempts.map((a) => a.attempt),
     attempts.map((a) => a.status),
     attempts.map((a) => a.startedAt),
     attempts.map((a) => a.now),
     attempts.map((a) => json(a.error)),
-    ...S.logColumns(lines),
-  ];
+  ] as const;
 }

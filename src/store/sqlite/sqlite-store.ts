@@ -778,6 +778,19 @@ export class SqliteStore implements Store {
     return this.#tx(() => ({ applied: this.#writeEntries(first, inputs) }));
   }
 
+  async recordEntryGroups(
+    groups: readonly (readonly RecordEntry[])[],
+  ): Promise<{ applied: boolean }[]> {
+    const firsts = groups.map((inputs) => checkEntries(inputs));
+    if (firsts.every((first) => first === undefined)) return groups.map(() => ({ applied: true }));
+    return this.#tx(() =>
+      groups.map((inputs, n) => {
+        const first = firsts[n];
+        return { applied: first ? this.#writeEntries(first, inputs) : true };
+      }),
+    );
+  }
+
   /** Writes checked entries in the caller's transaction if `first`'s holder holds the run. */
   #writeEntries(first: RecordEntry, inputs: readonly RecordEntry[]): boolean {
     const held = this.#s.heldRun.get(
