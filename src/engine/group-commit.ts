@@ -7,6 +7,8 @@
  * At most {@link MAX_IN_FLIGHT} batches are being committed at once: results that arrive
  * meanwhile wait for one to finish and go together in the next, so the slower the store, the
  * larger its batches (a network round trip costs what a row costs many times over).
+ *
+ * {@link JournalCommit} does the same for workflow journal writes, across runs.
  */
 import type { Store } from '../store/contract/store.js';
 import type { CompleteStep, RecordEntry, TransitionResult } from '../store/contract/types.js';

@@ -638,7 +638,7 @@ export class PostgresStore implements Store {
       // Fenced as the completion is: if the worker no longer holds the run, neither writes.
       if (first) await T.writeEntries(db, first, input.journal!);
       const result = await T.complete(db, input, locked);
-      // A run finished by the result was announced by the statement that finished it.
+      // A run finished by the result asked for its notification where it finished.
       if (mayWake(result) && !result.finishedRun) notifyAfterCommit(db);
       return result;
     });
@@ -1346,6 +1346,8 @@ export class PostgresStore implements Store {
           const found = await recover(client);
           if (found !== undefined) {
             await client.query('COMMIT');
+            // The lost try's notification was never sent.
+            this.#notifier.notify();
             return found;
           }
         }
