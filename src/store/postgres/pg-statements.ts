@@ -1005,7 +1005,6 @@ export const completeLastMany = stmt<
    WHERE d.run_id NOT IN (SELECT id FROM finished)`,
 );
 
-/** The arrays of {@link recordEntriesAtOnce}'s entries, attempt rows and log lines. */
 /** Journal entries as columns: key, name, kind, seq, status, output, error, attempt, started, finished. */
 type EntryColumns = [
   string[],
@@ -1021,6 +1020,7 @@ type EntryColumns = [
 ];
 /** Attempt rows as columns: key, attempt, status, started, finished, error. */
 type AttemptColumns = [string[], number[], AttemptStatus[], number[], number[], (string | null)[]];
+/** The arrays of {@link recordEntriesAtOnce}'s entries, attempt rows and log lines. */
 type EntryArrays = [...EntryColumns, ...AttemptColumns, ...ReturnType<typeof logColumns>];
 
 /**
