@@ -56,15 +56,21 @@ export async function runPipelineStep(
   const ref = { runId: c.runId, key: c.key, attempt: c.attempt, workerId: engine.workerId };
   await fault(engine, 'afterClaim', c);
   const node = context.spec.nodes.get(c.node);
-  engine.emit({
-    type: 'step',
-    runId: c.runId,
-    step: c.key,
-    node: c.node,
-    status: 'running',
-    attempt: c.attempt,
-    at: engine.clock.now(),
-  });
+  // Work run ahead of this step's claim (by the worker that ran its predecessor) is taken over
+  // as this attempt instead of running the node again; its start was reported when it began.
+  const handedOver =
+    c.parentKey === null && c.attempt === 1 ? context.takeHandedOver(c.node) : undefined;
+  if (!handedOver) {
+    engine.emit({
+      type: 'step',
+      runId: c.runId,
+      step: c.key,
+      node: c.node,
+      status: 'running',
+      attempt: c.attempt,
+      at: engine.clock.now(),
+    });
+  }
   if (!node) {
     return fail(
       engine,
@@ -121,10 +127,6 @@ export async function runPipelineStep(
     return fail(engine, active, error, node);
   }
 
-  // Work run ahead of this step's claim (by the worker that ran its predecessor) is taken
-  // over as this attempt instead of running the node again.
-  const handedOver =
-    c.parentKey === null && c.attempt === 1 ? context.takeHandedOver(c.node) : undefined;
   if (handedOver) {
     active.logs.push(...handedOver.logs.splice(0));
     const abort = () => handedOver.controller.abort(active.controller.signal.reason);

@@ -334,9 +334,15 @@ describe('durable pipeline runs on SQLite', () => {
         return prev + 1;
       });
       const { engine, store } = await engineFor({ definitions: [chain] });
+      const started: string[] = [];
+      engine.on((e) => {
+        if (e.type === 'step' && e.status === 'running') started.push(e.step);
+      });
       const { runId, outputs } = await engine.run(chain);
       expect(outputs).toEqual({ n3: 4 });
       expect(calls).toEqual([0, 1, 2, 3]);
+      // Reported started once, when it began ahead, not again when its claim took it over.
+      expect(started.filter((s) => s === 'n2')).toEqual(['n2']);
       expect((await store.listAttempts(runId)).map((a) => [a.stepKey, a.attempt])).toEqual(
         expect.arrayContaining([['n2', 1]]),
       );
