@@ -36,15 +36,7 @@ export async function completeBatch(
   db: Db,
   inputs: readonly CompleteStep[],
 ): Promise<TransitionResult[]> {
-  const succeeded = await S.succeedMany(
-    db,
-    inputs.map((i) => i.runId),
-    inputs.map((i) => i.key),
-    inputs.map((i) => i.attempt),
-    inputs.map((i) => i.workerId),
-    inputs.map((i) => i.output),
-    inputs.map((i) => i.now),
-  );
+  const succeeded = await S.succeedMany(db, ...S.resultColumns(inputs));
   const held = new Map(succeeded.map((r) => [`${r.run_id}\u0000${r.key}`, r]));
   const applied = inputs.map((i) => held.get(`${i.runId}\u0000${i.key}`));
   const done = inputs.filter((_, n) => applied[n] !== undefined);

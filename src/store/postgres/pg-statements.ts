@@ -17,6 +17,7 @@ import { runSourcesOf, stepSourcesOf } from '../../core/states.js';
 import {
   WORKFLOW_STEP_KEY,
   type AttemptStatus,
+  type CompleteStep,
   type NewLog,
   type StepKind,
 } from '../contract/types.js';
@@ -674,6 +675,19 @@ const insertLogRows = exec<
 export async function insertLogs(db: Db, lines: readonly NewLog[]): Promise<void> {
   if (lines.length === 0) return;
   await insertLogRows(db, ...logColumns(lines));
+}
+/** Step results as the column arrays the batch statements take: run, key, attempt, worker, output, now. */
+export function resultColumns(
+  inputs: readonly CompleteStep[],
+): [string[], string[], number[], string[], (string | null)[], number[]] {
+  return [
+    inputs.map((i) => i.runId),
+    inputs.map((i) => i.key),
+    inputs.map((i) => i.attempt),
+    inputs.map((i) => i.workerId),
+    inputs.map((i) => i.output),
+    inputs.map((i) => i.now),
+  ];
 }
 /** Log lines as the column arrays the statements take: run, step, attempt, at, level, message. */
 export function logColumns(

@@ -682,12 +682,7 @@ export class PostgresStore implements Store {
     const rows = await this.#statement(async (db) => {
       const finished = await S.completeLastMany(
         db,
-        lasts.map((i) => i.runId),
-        lasts.map((i) => i.key),
-        lasts.map((i) => i.attempt),
-        lasts.map((i) => i.workerId),
-        lasts.map((i) => i.output),
-        lasts.map((i) => i.now),
+        ...S.resultColumns(lasts),
         ...S.logColumns(lasts.flatMap((i) => i.logs ?? [])),
       );
       if (finished.some((r) => r.finished_now)) notifyAfterCommit(db);
