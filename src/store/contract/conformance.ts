@@ -118,6 +118,42 @@ export function describeStoreConformance(
         expect(await store.createRuns([])).toEqual([]);
       });
 
+      it('keeps every character of inputs, outputs, tags, keys and overrides', async () => {
+        const odd = ['a"b', 'back\\slash', '{braces}', 'comma,here', 'NULL', '', ' spaced ', 'é✓'];
+        const run = newRun({
+          input: JSON.stringify({ text: 'say "hi"\\n', odd }),
+          outputs: odd.slice(0, 4),
+          tags: odd,
+          idempotencyKey: 'key "with" \\ and , and }',
+          partition: 'p"1\\',
+        });
+        const [result] = await store.createRuns([
+          {
+            run,
+            steps: [
+              step('a"1'),
+              step('b\\2', ['a"1'], { override: JSON.stringify('o"v\\') }),
+              step('c{3}', ['a"1', 'b\\2']),
+            ],
+          },
+        ]);
+        const stored = await store.getRun(run.id);
+        expect(result!.run).toEqual(stored);
+        expect(stored).toMatchObject({
+          input: run.input,
+          outputs: run.outputs,
+          tags: odd,
+          idempotencyKey: run.idempotencyKey,
+          partition: 'p"1\\',
+        });
+        const steps = await store.listSteps(run.id);
+        expect(steps.map((s) => [s.key, s.status, s.output])).toEqual([
+          ['a"1', 'queued', null],
+          ['b\\2', 'succeeded', JSON.stringify('o"v\\')],
+          ['c{3}', 'pending', null],
+        ]);
+      });
+
       it('returns the run holding an idempotency key, also one taken earlier in the batch', async () => {
         const existing = await create([step('a')], { idempotencyKey: 'taken' });
         const fresh = newRun({ idempotencyKey: 'fresh' });
@@ -132,6 +168,19 @@ export function describeStoreConformance(
           [fresh.id, false],
         ]);
         expect(await store.listSteps(fresh.id)).toHaveLength(1);
+      });
+
+      it('creates hundreds of runs in one call, a key repeated far apart kept once', async () => {
+        const runs = Array.from({ length: 700 }, (_, i) =>
+          newRun(i === 10 || i === 600 ? { idempotencyKey: 'far' } : {}),
+        );
+        const results = await store.createRuns(runs.map((run) => ({ run, steps: [step('a')] })));
+        expect(results).toHaveLength(700);
+        expect(results.filter((r) => !r.created).map((r) => r.run.id)).toEqual([runs[10]!.id]);
+        expect(results[600]!.run.id).toBe(runs[10]!.id);
+        expect(results[699]).toEqual({ run: await store.getRun(runs[699]!.id), created: true });
+        expect(await store.getRun(runs[600]!.id)).toBeNull();
+        expect(await store.listSteps(runs[350]!.id)).toHaveLength(1);
       });
 
       it('finishes a run with nothing to do, and holds a gated run', async () => {

@@ -1,44 +1,83 @@
 /**
- * Many new runs in one statement (`createRuns`): the runs, their steps and their edges travel
- * as three JSON arrays and are inserted set-based, each run's steps only if the run itself was
- * inserted (its idempotency key was free). For runs without gates (max active runs, a serial
- * trigger): those count their definition's active runs one at a time instead.
+ * Many new runs in a few statements (`createRuns`), for runs without gates (a gated run, with
+ * max active runs or a serial trigger, counts its definition's active runs one at a time
+ * instead). A statement inserts a slice of runs set-based, with their steps and edges, each
+ * run's steps only if the run itself was inserted (its idempotency key was free).
+ *
+ * The columns travel as one array each (unnest), not as JSON records: Postgres reads arrays in
+ * about half the CPU it spent parsing `jsonb`, which was most of what an enqueue cost it.
  */
 import type { checkNewSteps } from '../contract/new-steps.js';
 import type { NewRun, RunRecord } from '../contract/types.js';
-import type { Db } from './pg-statements.js';
+import { stmt, type Db } from './pg-statements.js';
 
-const INSERT = `WITH r AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-      id text, kind text, definition text, input text, outputs jsonb, trigger text,
-      parent_run_id text, idempotency_key text, tags jsonb, priority int, created_at bigint,
-      partition_key text, n int)
-  ), inserted AS (
-    INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id,
-      idempotency_key, tags, priority, created_at, updated_at, partition_key)
-    SELECT id, kind, definition, 'queued', input,
-      ARRAY(SELECT jsonb_array_elements_text(outputs)), trigger, parent_run_id, idempotency_key,
-      ARRAY(SELECT jsonb_array_elements_text(tags)), priority, created_at, created_at,
-      partition_key
-    FROM r ORDER BY n
-    ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING id
-  ), steps AS (
-    INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at,
-      priority, origin, queued_at, finished_at, labels)
-    SELECT s.run_id, s.key, s.node, s.kind, s.status, s.output, s.waiting_on, s.available_at,
-      s.priority, s.origin, s.queued_at, s.finished_at, string_to_array(s.labels, ',')
-    FROM jsonb_to_recordset($2::jsonb) AS s(run_id text, key text, node text, kind text,
-      status text, output text, waiting_on int, available_at bigint, priority int, origin text,
-      queued_at bigint, finished_at bigint, labels text, n int)
-    WHERE s.run_id IN (SELECT id FROM inserted)
-    ORDER BY s.n
-  ), edges AS (
-    INSERT INTO step_edges (run_id, from_key, to_key)
-    SELECT e.run_id, e.f, e.t FROM jsonb_to_recordset($3::jsonb) AS e(run_id text, f text, t text)
-    WHERE e.run_id IN (SELECT id FROM inserted)
-  )
-  SELECT id FROM inserted`;
+/**
+ * The statement inserting a slice of runs, their steps and edges. `keyed`: some run has an
+ * idempotency key, so a run is inserted only if its key is free (ON CONFLICT), its steps and
+ * edges only with it, and the ids inserted come back. Without keys nothing can conflict: the
+ * plain inserts skip the speculative insertion and the join, and nothing comes back.
+ *
+ * `outputs` and `tags` are lists in a list: each travels as the text of a Postgres array
+ * (see {@link arrayText}) and is cast back per row. Rows keep their order (WITH ORDINALITY):
+ * of two runs with one idempotency key the first wins, and steps are numbered as given.
+ */
+function insertRunsSql(keyed: boolean): string {
+  const ofInserted = (alias: string): string =>
+    keyed ? `WHERE ${alias}.run_id IN (SELECT id FROM inserted)` : '';
+  return `WITH inserted AS (
+     INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id,
+       idempotency_key, tags, priority, created_at, updated_at, partition_key)
+     SELECT r.id, r.kind, r.definition, 'queued', r.input, r.outputs::text[], r.trigger,
+       r.parent_run_id, r.idempotency_key, r.tags::text[], r.priority, r.created_at,
+       r.created_at, r.partition_key
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+       $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[])
+       WITH ORDINALITY AS r(id, kind, definition, input, outputs, trigger, parent_run_id,
+         idempotency_key, tags, priority, created_at, partition_key, n)
+     ORDER BY r.n
+     ${keyed ? 'ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING' : ''}
+     RETURNING id
+   ), steps AS (
+     INSERT INTO steps (run_id, key, node, kind, status, output, waiting_on, available_at,
+       priority, origin, queued_at, finished_at, labels)
+     SELECT s.run_id, s.key, s.node, s.kind, s.status, s.output, s.waiting_on, s.available_at,
+       s.priority, s.origin, s.queued_at, s.finished_at, string_to_array(s.labels, ',')
+     FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+       $19::int[], $20::bigint[], $21::int[], $22::text[], $23::bigint[], $24::bigint[],
+       $25::text[])
+       WITH ORDINALITY AS s(run_id, key, node, kind, status, output, waiting_on, available_at,
+         priority, origin, queued_at, finished_at, labels, n)
+     ${ofInserted('s')}
+     ORDER BY s.n
+   ), edges AS (
+     INSERT INTO step_edges (run_id, from_key, to_key)
+     SELECT e.run_id, e.f, e.t FROM unnest($26::text[], $27::text[], $28::text[]) AS e(run_id, f, t)
+     ${ofInserted('e')}
+   )
+   SELECT id FROM inserted ${keyed ? '' : 'WHERE false'}`;
+}
+const insertKeyed = stmt<string[], { id: string }>(insertRunsSql(true));
+const insertUnkeyed = stmt<string[], { id: string }>(insertRunsSql(false));
+
+const SPECIAL = /[\\"]/;
+const ESCAPE = /[\\"]/g;
+
+/**
+ * A list as the text of a Postgres array (`{"a","b\\"c",7,NULL}`). It is how a list travels as
+ * one element of an array parameter (cast per row), and how this module sends its columns:
+ * quicker than the driver's own conversion, which escapes every string twice over.
+ */
+export function arrayText(values: readonly (string | number | null)[]): string {
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) text += ',';
+    const value = values[i]!;
+    if (value === null) text += 'NULL';
+    else if (typeof value === 'number') text += value;
+    else text += `"${SPECIAL.test(value) ? value.replace(ESCAPE, '\\$&') : value}"`;
+  }
+  return `${text}}`;
+}
 
 /** A new step as the `steps` table holds it (labels comma-joined: unnest takes no nested arrays). */
 export interface NewStepRow {
@@ -99,46 +138,145 @@ export interface PlainRuns {
   unfinished: Set<string>;
 }
 
-export async function insertPlainRuns(
-  db: Db,
-  items: readonly { run: NewRun; checked: ReturnType<typeof checkNewSteps> }[],
-): Promise<PlainRuns> {
-  const runs: unknown[] = [];
-  const steps: unknown[] = [];
-  const edges: unknown[] = [];
+type PlainRun = { run: NewRun; checked: ReturnType<typeof checkNewSteps> };
+
+/** Runs per statement: Postgres inserts one slice while the next is encoded. */
+const SLICE = 250;
+
+/**
+ * Inserts runs without gates, in slices of {@link SLICE} runs, in the caller's transaction:
+ * each slice is encoded while Postgres inserts the one before it.
+ */
+export async function insertPlainRuns(db: Db, items: readonly PlainRun[]): Promise<PlainRuns> {
   const queued = new Set<string>();
   const unfinished = new Set<string>();
+  const inserted = new Set<string>();
+  let pending: Promise<{ id: string }[]> | null = null;
+  for (let from = 0; from < items.length; from += SLICE) {
+    const slice = items.slice(from, from + SLICE);
+    const columns = runColumns(slice, queued, unfinished).map(arrayText);
+    if (pending) for (const row of await pending) inserted.add(row.id);
+    if (slice.some((item) => item.run.idempotencyKey != null)) {
+      pending = insertKeyed(db, ...columns);
+    } else {
+      pending = insertUnkeyed(db, ...columns);
+      for (const item of slice) inserted.add(item.run.id);
+    }
+  }
+  if (pending) for (const row of await pending) inserted.add(row.id);
+  return { inserted, queued, unfinished };
+}
+
+/** The columns of {@link insertRunsSql} for some runs, noting which are queued and unfinished. */
+function runColumns(
+  items: readonly PlainRun[],
+  queued: Set<string>,
+  unfinished: Set<string>,
+): (string | number | null)[][] {
+  const r = {
+    id: [] as string[],
+    kind: [] as string[],
+    definition: [] as string[],
+    input: [] as string[],
+    outputs: [] as string[],
+    trigger: [] as string[],
+    parent: [] as (string | null)[],
+    key: [] as (string | null)[],
+    tags: [] as string[],
+    priority: [] as number[],
+    at: [] as number[],
+    partition: [] as (string | null)[],
+  };
+  const s = {
+    runId: [] as string[],
+    key: [] as string[],
+    node: [] as string[],
+    kind: [] as string[],
+    status: [] as string[],
+    output: [] as (string | null)[],
+    waitingOn: [] as number[],
+    availableAt: [] as number[],
+    priority: [] as number[],
+    origin: [] as string[],
+    queuedAt: [] as (number | null)[],
+    finishedAt: [] as (number | null)[],
+    labels: [] as (string | null)[],
+  };
+  const e = { runId: [] as string[], from: [] as string[], to: [] as string[] };
+  let outputs: readonly string[] | null = null;
+  let outputsText = '';
   for (const { run, checked } of items) {
     const at = run.createdAt;
-    runs.push({
-      id: run.id,
-      kind: run.kind,
-      definition: run.definition,
-      input: run.input,
-      outputs: run.outputs,
-      trigger: run.trigger,
-      parent_run_id: run.parentRunId ?? null,
-      idempotency_key: run.idempotencyKey ?? null,
-      tags: run.tags ?? [],
-      priority: run.priority ?? 0,
-      created_at: at,
-      partition_key: run.partition ?? null,
-      n: runs.length,
-    });
+    r.id.push(run.id);
+    r.kind.push(run.kind);
+    r.definition.push(run.definition);
+    r.input.push(run.input);
+    if (run.outputs !== outputs) {
+      outputs = run.outputs;
+      outputsText = arrayText(outputs);
+    }
+    r.outputs.push(outputsText);
+    r.trigger.push(run.trigger);
+    r.parent.push(run.parentRunId ?? null);
+    r.key.push(run.idempotencyKey ?? null);
+    r.tags.push(run.tags?.length ? arrayText(run.tags) : '{}');
+    r.priority.push(run.priority ?? 0);
+    r.at.push(at);
+    r.partition.push(run.partition ?? null);
     const planned = stepRows(run, checked);
     if (planned.unfinished) unfinished.add(run.id);
     for (const row of planned.rows) {
       if (row.status === 'queued') queued.add(run.id);
-      steps.push({ run_id: run.id, ...row, available_at: at, n: steps.length });
+      s.runId.push(run.id);
+      s.key.push(row.key);
+      s.node.push(row.node);
+      s.kind.push(row.kind);
+      s.status.push(row.status);
+      s.output.push(row.output);
+      s.waitingOn.push(row.waiting_on);
+      s.availableAt.push(at);
+      s.priority.push(row.priority);
+      s.origin.push(row.origin);
+      s.queuedAt.push(row.queued_at);
+      s.finishedAt.push(row.finished_at);
+      s.labels.push(row.labels);
     }
-    for (const { from, to } of planned.edges) edges.push({ run_id: run.id, f: from, t: to });
+    for (const { from, to } of planned.edges) {
+      e.runId.push(run.id);
+      e.from.push(from);
+      e.to.push(to);
+    }
   }
-  const result = await db.query<{ id: string }>(INSERT, [
-    JSON.stringify(runs),
-    JSON.stringify(steps),
-    JSON.stringify(edges),
-  ]);
-  return { inserted: new Set(result.rows.map((r) => r.id)), queued, unfinished };
+  return [
+    r.id,
+    r.kind,
+    r.definition,
+    r.input,
+    r.outputs,
+    r.trigger,
+    r.parent,
+    r.key,
+    r.tags,
+    r.priority,
+    r.at,
+    r.partition,
+    s.runId,
+    s.key,
+    s.node,
+    s.kind,
+    s.status,
+    s.output,
+    s.waitingOn,
+    s.availableAt,
+    s.priority,
+    s.origin,
+    s.queuedAt,
+    s.finishedAt,
+    s.labels,
+    e.runId,
+    e.from,
+    e.to,
+  ];
 }
 
 /**
