@@ -8,7 +8,7 @@
  * about half the CPU it spent parsing `jsonb`, which was most of what an enqueue cost it.
  */
 import type { checkNewSteps } from '../contract/new-steps.js';
-import type { NewRun, RunRecord } from '../contract/types.js';
+import type { NewRun } from '../contract/types.js';
 import { stmt, type Db } from './pg-statements.js';
 
 /**
@@ -277,32 +277,4 @@ function runColumns(
     e.from,
     e.to,
   ];
-}
-
-/**
- * A run {@link insertPlainRuns} inserted, as the row now reads: what the caller gave, queued,
- * not started. Built here rather than read back, which would cost every column of every run.
- */
-export function insertedRun(run: NewRun): RunRecord {
-  return {
-    id: run.id,
-    kind: run.kind,
-    definition: run.definition,
-    status: 'queued',
-    input: run.input,
-    outputs: run.outputs,
-    trigger: run.trigger,
-    parentRunId: run.parentRunId ?? null,
-    idempotencyKey: run.idempotencyKey ?? null,
-    tags: run.tags ?? [],
-    priority: run.priority ?? 0,
-    error: null,
-    createdAt: run.createdAt,
-    startedAt: null,
-    finishedAt: null,
-    updatedAt: run.createdAt,
-    waitingFor: null,
-    partition: run.partition ?? null,
-    held: false,
-  };
 }

@@ -77,7 +77,8 @@ import {
   toWorker,
   type RunRow,
 } from './pg-rows.js';
-import { insertPlainRuns, insertedRun, stepRows, type NewStepRow } from './pg-bulk.js';
+import { insertPlainRuns, stepRows, type NewStepRow } from './pg-bulk.js';
+import { insertedRun } from '../contract/new-run.js';
 import * as P from './pg-partitions.js';
 import * as S from './pg-statements.js';
 import { NEVER, claimQueued, type ClaimedRow, type Db } from './pg-statements.js';

@@ -62,6 +62,7 @@ import type {
 import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
 import { checkEntries } from '../contract/entries.js';
 import { checkNewSteps } from '../contract/new-steps.js';
+import { insertedRun } from '../contract/new-run.js';
 import { claimedItems, itemsTaken } from '../contract/expand.js';
 import { findEvent, lazyPayload, satisfies } from './sqlite-events.js';
 import { connect, shippedMigrations } from './sqlite-connect.js';
@@ -238,7 +239,13 @@ export class SqliteStore implements Store {
       claim && claim.limit > 0 && unfinished && !held
         ? this.#claim({ ...claim, runId: run.id, now: at })
         : [];
-    return { run: toRun(this.#s.run.get(run.id)!), created: true, claimed };
+    // A run held, done or started as it was created reads as its row now is; the others as
+    // given (not read back: a bulk enqueue would read every column of every run).
+    const record =
+      held || !unfinished || claimed.length > 0
+        ? toRun(this.#s.run.get(run.id)!)
+        : insertedRun(run);
+    return { run: record, created: true, claimed };
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
