@@ -260,7 +260,6 @@ export const insertEdges = exec<[string, string[], string[]]>(
    SELECT $1, f, t FROM unnest($2::text[], $3::text[]) AS e(f, t)
    ON CONFLICT DO NOTHING`,
 );
-/** A map step's items, queued, in item order. */
 /** A map step's items, in order: the first `$8` running (attempt 1, leased to `$9` until `$10`). */
 export const insertItems = exec<
   [
