@@ -434,10 +434,11 @@ export class Engine {
   }
 
   /**
-   * Submits many runs of one definition in one store transaction (a few statements on
-   * Postgres, whatever their number): each item's params are checked and its steps planned as
-   * {@link submit} would, and one result comes back per item, in order. For enqueuing in bulk.
-   * With the code of the definition when this engine has it, else as registered.
+   * Submits many runs of one definition in one store transaction (on Postgres a statement per
+   * 250 runs, each encoded while the one before is inserted): each item's params are checked
+   * and its steps planned as {@link submit} would, and one result comes back per item, in
+   * order. For enqueuing in bulk. With the code of the definition when this engine has it,
+   * else as registered.
    */
   async submitMany(
     target: Definition | string,
