@@ -131,6 +131,8 @@ export interface SubmitOptions {
 
 /** How often the log lines of running steps are written out (see `#runLogFlush`). */
 const LOG_FLUSH_MS = 500;
+/** How many finished runs an engine remembers having reported (see `#announced`). */
+const ANNOUNCED_KEPT = 4096;
 
 export class Engine {
   readonly store: Store;
@@ -166,6 +168,12 @@ export class Engine {
   /** Runs this process worked on, with their definition, until they finish. */
   readonly #runsSeen = new Map<string, string>();
   readonly #waiters = new Map<string, ((run: RunRecord) => void)[]>();
+  /**
+   * The latest runs whose end this engine reported, oldest first (at most
+   * {@link ANNOUNCED_KEPT}): a run settled again (a waiter arriving late, another step's
+   * transition refused) is not reported twice. A run that starts again here leaves it.
+   */
+  readonly #announced = new Set<string>();
   readonly #stopController = new AbortController();
   /** The abort reason of steps a stopping worker hands back (not a failure of theirs). */
   readonly #shutdown = new CancelledError('worker shutdown');
@@ -264,7 +272,10 @@ export class Engine {
     return this.#active.size;
   }
 
-  /** Listens to run, step and log events; returns the function that stops listening. */
+  /**
+   * Listens to run, step and log events; returns the function that stops listening. A run's
+   * end is reported once by the engine that saw it end or was waiting for it.
+   */
   on(listener: EngineListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -1193,6 +1204,7 @@ export class Engine {
   }
 
   #launch(claimed: ClaimedStep): void {
+    this.#announced.delete(claimed.runId);
     const id = activeId(claimed.runId, claimed.key);
     const active: ActiveStep = {
       claimed,
@@ -1335,7 +1347,11 @@ export class Engine {
       a.done = true;
     }
     this.#starting.delete(runId);
-    if (hadContext || this.#waiters.has(runId)) {
+    if ((hadContext || this.#waiters.has(runId)) && !this.#announced.has(runId)) {
+      this.#announced.add(runId);
+      if (this.#announced.size > ANNOUNCED_KEPT) {
+        this.#announced.delete(this.#announced.values().next().value!);
+      }
       this.emit({ type: 'run', runId, definition, status, at: this.clock.now() });
     }
     const waiters = this.#waiters.get(runId);
