@@ -67,7 +67,7 @@ const ESCAPE = /[\\"]/g;
  * one element of an array parameter (cast per row), and how this module sends its columns:
  * quicker than the driver's own conversion, which escapes every string twice over.
  */
-export function arrayText(values: readonly (string | number | null)[]): string {
+function arrayText(values: readonly (string | number | null)[]): string {
   let text = '{';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) text += ',';
