@@ -1,7 +1,7 @@
 /**
  * A pipeline through the web UI: the catalog and a definition's graph and node source, the
- * trigger form (a refused value, then a good one), the run going green live, and a node's logs
- * arriving while it runs.
+ * trigger form (a refused value, then a good one), the run going green live, a node's logs
+ * arriving while it runs, and a change the stream sends before the page's first read is in.
  */
 import { describe, expect, test } from 'vitest';
 import { screenshot, screenshotBothThemes } from './support/browser.js';
@@ -109,5 +109,44 @@ describe('a pipeline in the web UI', () => {
     const output = session.page.getByTestId('step-output');
     await output.waitFor();
     await expect.poll(() => output.textContent()).toContain('words');
+  });
+  test('a change the stream sends before the run is first read is shown', async () => {
+    const { page, app } = session;
+    const { run } = await app.api.trigger({
+      definition: 'report',
+      params: { title: 'Early bird', format: 'markdown' },
+    });
+    const renderStatus = async () =>
+      (await app.api.run(run.id)).steps.find((s) => s.key === 'render')?.status;
+    await expect.poll(renderStatus, { timeout: PROGRESS_MS }).toBe('running');
+    // The page's first read of the run is made now (render running) and answered only after
+    // the run has finished and the stream has sent the finished run.
+    let fetched!: () => void;
+    const read = new Promise<void>((resolve) => (fetched = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    await page.route(
+      (url) => url.pathname === `/api/runs/${run.id}`,
+      async (route) => {
+        const response = await route.fetch();
+        fetched();
+        await answered;
+        await route.fulfill({ response });
+      },
+      { times: 1 },
+    );
+    const streaming = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/stream');
+    await page.goto(`/runs/${run.id}`);
+    await read;
+    app.openGate('Early bird');
+    await expect
+      .poll(async () => (await app.api.run(run.id)).run.status, { timeout: PROGRESS_MS })
+      .toBe('succeeded');
+    await streaming;
+    // The stream reads the run as it starts (every 250 ms): a moment is enough for it to send.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    answer();
+    await waitForStatus(page, 'graph-node-render', 'succeeded');
+    await waitForStatus(page, 'run-status', 'succeeded');
   });
 });

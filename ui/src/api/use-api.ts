@@ -2,6 +2,10 @@
  * Loads something from the API and keeps it: `loading`, then `ready` with the data or `error`
  * with a {@link UiError}. A reload keeps showing the previous data until the new one arrives,
  * so live pages refresh without flashing a spinner. A 401 asks for sign-in.
+ *
+ * A live update that comes while a load is under way may be newer than what the load read (a
+ * stream message sent as the page opens): the load's answer would overwrite it, or it could
+ * not be applied at all. Such a load is followed by one more.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { WeftClient } from './client.js';
@@ -18,7 +22,7 @@ export interface ApiResult<T> {
   state: ApiState<T>;
   /** Loads again, keeping the current data on screen meanwhile. */
   reload: () => void;
-  /** Replaces the data in place (a live update applied locally). */
+  /** Replaces the data in place (a live update applied locally; see above during a load). */
   update: (fn: (data: T) => T) => void;
 }
 
@@ -34,6 +38,9 @@ export function useApi<T>(
   loadRef.current = load;
 
   const lastGeneration = useRef(generation);
+  /** Whether a load is under way, and whether an update came meanwhile. */
+  const loading = useRef(false);
+  const missed = useRef(false);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -42,12 +49,18 @@ export function useApi<T>(
     const silent = lastGeneration.current !== generation;
     lastGeneration.current = generation;
     setState((s) => (s.status === 'ready' ? { ...s, reloading: !silent } : { status: 'loading' }));
+    loading.current = true;
+    missed.current = false;
     loadRef.current(client, controller.signal).then(
       (data) => {
-        if (!controller.signal.aborted) setState({ status: 'ready', data, reloading: false });
+        if (controller.signal.aborted) return;
+        loading.current = false;
+        setState({ status: 'ready', data, reloading: false });
+        if (missed.current) setGeneration((g) => g + 1);
       },
       (error: unknown) => {
         if (controller.signal.aborted || isAbort(error)) return;
+        loading.current = false;
         const uiError = toUiError(error);
         if (uiError.kind === 'unauthorized') requireSignIn();
         setState({ status: 'error', error: uiError });
@@ -59,11 +72,10 @@ export function useApi<T>(
   }, [client, generation, requireSignIn, ...deps]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  const update = useCallback(
-    (fn: (data: T) => T) =>
-      setState((s) => (s.status === 'ready' ? { ...s, data: fn(s.data) } : s)),
-    [],
-  );
+  const update = useCallback((fn: (data: T) => T) => {
+    if (loading.current) missed.current = true;
+    setState((s) => (s.status === 'ready' ? { ...s, data: fn(s.data) } : s));
+  }, []);
   return { state, reload, update };
 }
 
