@@ -1229,7 +1229,9 @@ export class Engine {
     if (!ofRun) this.#activeByRun.set(claimed.runId, (ofRun = new Set()));
     ofRun.add(active);
     void this.#execute(active).then((outcome) => {
-      this.#active.delete(id);
+      // The step may have been claimed here again meanwhile (its lease lapsed, or a crash of
+      // Postgres lost the claim): that attempt is not this one's to forget.
+      if (this.#active.get(id) === active) this.#active.delete(id);
       ofRun.delete(active);
       if (ofRun.size === 0 && this.#activeByRun.get(claimed.runId) === ofRun) {
         this.#activeByRun.delete(claimed.runId);

@@ -104,6 +104,13 @@ function maxOverlap(intervals: { start: number; end: number }[]): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A promise and the function that resolves it. */
+function gate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 describe(`several workers on one ${BACKEND} store`, () => {
   it('routes labelled work to workers that have the labels', async () => {
     const onGpu = task('on-gpu', { labels: ['gpu'] }, ({ prep }: { prep: number }) => prep + 1);
@@ -304,6 +311,66 @@ describe(`waiting on a run its own worker is running (${BACKEND})`, () => {
     open();
     expect((await late).status).toBe('failed');
     expect(ends).toEqual([run.id]);
+  });
+
+  it('a step claimed again by its worker while its old attempt still runs is tracked until it ends', async () => {
+    const gates = [gate(), gate()];
+    let calls = 0;
+    // Ignores its signal, so the attempt that lost its lease goes on beside the new one.
+    const twice = pipeline('twice', {
+      work: async () => {
+        await gates[calls++]!.promise;
+        return calls;
+      },
+    });
+    const { stores } = await sharedStores(1);
+    cleanups.push(async () => {
+      for (const s of stores) await s.close();
+    });
+    // The results the worker records, as they come back: applied or refused.
+    const recorded: boolean[] = [];
+    const store = new Proxy(stores[0]!, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (name !== 'completeStep' && name !== 'completeSteps') {
+          return value.bind(target) as unknown;
+        }
+        return async (input: unknown) => {
+          const result = (await value.call(target, input)) as unknown;
+          for (const r of [result].flat() as { applied: boolean }[]) recorded.push(r.applied);
+          return result;
+        };
+      },
+    });
+    const worker = new Engine({
+      store,
+      definitions: [twice],
+      pollMs: 50,
+      captureConsole: false,
+      workerId: 'w-again',
+    });
+    await worker.start();
+    cleanups.push(() => worker.stop({ graceMs: 1000 }));
+    const run = await worker.submit(twice);
+    await vi.waitFor(() => expect(calls).toBe(1), { timeout: 5000 });
+    // The step goes back to the queue as if its lease had lapsed (the worker lost the database
+    // for longer than it), and this worker, with room to spare, claims it again.
+    expect(await stores[0]!.requeueExpired(Date.now(), ['w-again'])).toBe(1);
+    await vi.waitFor(() => expect(calls).toBe(2), { timeout: 5000 });
+    expect(worker.activeCount).toBe(1);
+    // The old attempt ends and its result is refused; the new attempt is still at work here.
+    gates[0]!.resolve();
+    await vi.waitFor(() => expect(recorded).toEqual([false]), { timeout: 5000 });
+    // Time for the old attempt to wind up (ordering only: it needs no more than a few turns).
+    await sleep(100);
+    expect(worker.activeCount).toBe(1);
+    gates[1]!.resolve();
+    const done = await worker.wait(run.id);
+    expect(done.status).toBe('succeeded');
+    expect(await worker.outputs(run.id)).toEqual({ work: 2 });
+    expect(recorded).toEqual([false, true]);
+    await vi.waitFor(() => expect(worker.activeCount).toBe(0), { timeout: 5000 });
   });
 
   it('a waiter that asks as its run fails, a step of it still at work, hears of it', async () => {

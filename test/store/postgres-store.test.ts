@@ -200,6 +200,82 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('a claim commits without waiting for the disk; the result it leads to waits', async () => {
+    const schema = freshSchema();
+    // The test server may not wait for the disk by default: this store's connections do.
+    const store = await PostgresStore.connect(
+      { connectionString: database.url, options: '-c synchronous_commit=on' },
+      { schema },
+    );
+    try {
+      // A deferred trigger runs as its transaction commits: it sees the durability the commit
+      // will have, whatever the statement set along the way.
+      await query(`
+        CREATE TABLE "${schema}".commit_modes (status TEXT, mode TEXT);
+        CREATE FUNCTION "${schema}".note_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO "${schema}".commit_modes VALUES (NEW.status, current_setting('synchronous_commit'));
+          RETURN NULL;
+        END $$;
+        CREATE CONSTRAINT TRIGGER note_mode AFTER UPDATE ON "${schema}".steps
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".note_mode();`);
+      const now = Date.UTC(2026, 0, 1);
+      for (const id of ['run_a', 'run_b']) {
+        await store.createRun(
+          {
+            id,
+            kind: 'pipeline',
+            definition: 'd',
+            input: '{}',
+            outputs: [],
+            trigger: 't',
+            createdAt: now,
+          },
+          [{ key: 'a', node: 'a', dependsOn: [] }],
+        );
+      }
+      const claimed = await store.claimSteps({ workerId: 'w', limit: 2, now, leaseMs: 60_000 });
+      expect(claimed).toHaveLength(2);
+      const modes = async () =>
+        (
+          await query<{ status: string; mode: string }>(
+            `SELECT status, mode FROM "${schema}".commit_modes ORDER BY status`,
+          )
+        ).map((r) => `${r.status} ${r.mode}`);
+      expect(await modes()).toEqual(['running off', 'running off']);
+      // The results: one alone, two at once (each path that records a single task's end).
+      const complete = (c: (typeof claimed)[number]) => ({
+        runId: c.runId,
+        key: c.key,
+        attempt: c.attempt,
+        workerId: 'w',
+        output: '1',
+        now,
+        mayFinish: true,
+      });
+      await store.completeStep(complete(claimed[0]!));
+      const { output: _, mayFinish: __, ...ref } = complete(claimed[1]!);
+      await store.failStep({
+        ...ref,
+        error: { name: 'Error', message: 'no' },
+        retryAt: now,
+        failFast: false,
+      });
+      const [again] = await store.claimSteps({ workerId: 'w', limit: 1, now, leaseMs: 60_000 });
+      await store.completeSteps([complete(again!)]);
+      expect(await modes()).toEqual([
+        'queued on',
+        'running off',
+        'running off',
+        'running off',
+        'succeeded on',
+        'succeeded on',
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('tells other stores of new work and finished runs once the write committed', async () => {
     const schema = freshSchema();
     const writer = await PostgresStore.connect(database.url, { schema });

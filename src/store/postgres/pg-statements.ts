@@ -303,6 +303,13 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
  * read, not locked, so claims never wait on a transition of the run. A skipped row is re-read
  * by the UPDATE's status check, so a step claimed meanwhile is never claimed twice.
  *
+ * A claim commits without waiting for the disk (`synchronous_commit` off for its own
+ * transaction, set as it returns the rows it claimed): losing it to a crash of Postgres only
+ * puts its steps back in the queue as they were, to be claimed again, which at-least-once
+ * allows. Whatever is recorded later about a claimed step (a result, a retry) commits with
+ * the default durability and so flushes the claim with it: Postgres writes its log in order.
+ * The caller learns of its work a disk flush sooner.
+ *
  * The rows picked are taken by their `ctid` and their runs by `= ANY(ARRAY(...))`: a plan made
  * for an unknown LIMIT (a prepared statement's generic plan) or for a table of a few thousand
  * rows would otherwise join by scanning the whole of `steps` and `runs`, on every claim. The
@@ -340,7 +347,9 @@ export function claimQueuedSql(filters: ClaimFilters): string {
         ${NOT_WAITING}
       WHERE id = ANY(ARRAY(SELECT run_id FROM claimed)) AND ${runMayBecome('running')}
     )
-    SELECT c.*, p.kind, p.definition, p.input FROM claimed c JOIN picked p USING (run_id, key)`;
+    SELECT c.*, p.kind, p.definition, p.input,
+      set_config('synchronous_commit', 'off', true) AS commit_unflushed
+    FROM claimed c JOIN picked p USING (run_id, key)`;
 }
 export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null; input: string };
 

@@ -578,7 +578,11 @@ export class PostgresStore implements Store {
     return this.#statement((db) => this.#claimIn(db, o));
   }
 
-  /** `claimSteps` as one statement on `db` (the pool, or the caller's transaction). */
+  /**
+   * `claimSteps` as one statement on `db`, a transaction of its own: the claim turns off the
+   * wait for the disk for its transaction (see {@link S.claimQueuedSql}), so it must never run
+   * inside a transaction that records anything else.
+   */
   async #claimIn(db: Db, o: ClaimOptions): Promise<ClaimedStep[]> {
     const lease = o.now + o.leaseMs;
     const params: unknown[] = [o.workerId, lease, o.now, o.limit];
@@ -1290,14 +1294,6 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Runs `fn` in one transaction on one pooled connection: again if Postgres aborted it (a
-   * deadlock victim), and again on a fresh connection if the connection failed, for as long as
-   * the reconnect window allows (see `pg-retry.ts`). `recover`, given, is asked first on every
-   * try that follows a failure during COMMIT: it looks up what the transaction would have
-   * written and, if that is there (the COMMIT went through, its reply was lost), returns the
-   * result instead of running `fn` again.
-   */
-  /**
    * Runs one statement on its own (autocommit: one round trip), again if Postgres aborted it as
    * a deadlock victim. Connection failures are retried by the pool's own `query`.
    */
@@ -1316,6 +1312,14 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Runs `fn` in one transaction on one pooled connection: again if Postgres aborted it (a
+   * deadlock victim), and again on a fresh connection if the connection failed, for as long as
+   * the reconnect window allows (see `pg-retry.ts`). `recover`, given, is asked first on every
+   * try that follows a failure during COMMIT: it looks up what the transaction would have
+   * written and, if that is there (the COMMIT went through, its reply was lost), returns the
+   * result instead of running `fn` again.
+   */
   async #tx<T>(
     fn: (db: Db) => Promise<T>,
     recover?: (db: Db) => Promise<T | undefined>,
