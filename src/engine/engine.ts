@@ -133,6 +133,8 @@ export interface SubmitOptions {
 const LOG_FLUSH_MS = 500;
 /** How many finished runs an engine remembers having reported (see `#announced`). */
 const ANNOUNCED_KEPT = 4096;
+/** Runs whose end one read looks up for the waiters of this process. */
+const WAIT_READ = 500;
 
 export class Engine {
   readonly store: Store;
@@ -1381,10 +1383,12 @@ export class Engine {
   }
 
   /** Settles waiters of runs that finished elsewhere (another process, a cancel). */
+  /** Settles the waiters of runs that finished elsewhere: one read per {@link WAIT_READ} runs. */
   async #checkWaiters(): Promise<void> {
-    for (const runId of [...this.#waiters.keys()]) {
-      const run = await this.store.getRun(runId);
-      if (run && isTerminalRun(run.status)) this.#runSettled(runId, run.status, run.definition);
+    const ids = [...this.#waiters.keys()];
+    for (let from = 0; from < ids.length; from += WAIT_READ) {
+      const finished = await this.store.getFinishedRuns(ids.slice(from, from + WAIT_READ));
+      for (const run of finished) this.#runSettled(run.id, run.status, run.definition, run);
     }
   }
 

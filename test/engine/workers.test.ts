@@ -313,6 +313,58 @@ describe(`waiting on a run its own worker is running (${BACKEND})`, () => {
     expect(ends).toEqual([run.id]);
   });
 
+  it('a client waiting on many runs another process finishes reads their ends together', async () => {
+    const quick = pipeline('quick', { work: () => 1 });
+    const { stores } = await sharedStores(2);
+    cleanups.push(async () => {
+      for (const s of stores) await s.close();
+    });
+    const reads = { getRun: 0, getFinishedRuns: 0 };
+    const asked: number[] = [];
+    const store = new Proxy(stores[0]!, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (name === 'getRun') reads.getRun++;
+        if (name === 'getFinishedRuns') {
+          reads.getFinishedRuns++;
+          return (ids: string[]) => {
+            asked.push(ids.length);
+            return target.getFinishedRuns(ids);
+          };
+        }
+        return value.bind(target) as unknown;
+      },
+    });
+    const client = new Engine({
+      store,
+      definitions: [quick],
+      worker: false,
+      pollMs: 50,
+      captureConsole: false,
+    });
+    const worker = new Engine({
+      store: stores[1]!,
+      definitions: [quick],
+      pollMs: 50,
+      captureConsole: false,
+    });
+    await client.start();
+    cleanups.push(() => client.stop());
+    const runs = await client.submitMany(
+      quick,
+      Array.from({ length: 40 }, () => ({})),
+    );
+    const waits = runs.map(({ run }) => client.wait(run.id));
+    await worker.start();
+    cleanups.push(() => worker.stop({ graceMs: 1000 }));
+    for (const done of await Promise.all(waits)) expect(done.status).toBe('succeeded');
+    // One read of each run as its wait began; the ends came in reads of many runs at once.
+    expect(reads.getRun).toBe(40);
+    expect(reads.getFinishedRuns).toBeGreaterThan(0);
+    expect(Math.max(...asked)).toBe(40);
+  });
+
   it('a step claimed again by its worker while its old attempt still runs is tracked until it ends', async () => {
     const gates = [gate(), gate()];
     let calls = 0;

@@ -338,6 +338,25 @@ export function describeStoreConformance(
       });
     });
 
+    describe('getFinishedRuns', () => {
+      it('returns the finished runs among the ids asked, whatever their end', async () => {
+        const succeeded = await create([step('a')]);
+        const cancelled = await create([step('a')]);
+        const queued = await create([step('a')]);
+        const running = await create([step('a'), step('b')]);
+        await store.completeStep(done(await claimKey(succeeded, 'a', T0 + 1), T0 + 2));
+        await claimKey(running, 'a', T0 + 1);
+        await store.cancelRun(cancelled, T0 + 3, 'stop');
+        const asked = [queued, succeeded, 'run_unknown', running, cancelled];
+        const found = await store.getFinishedRuns(asked);
+        expect(found.map((r) => r.id).sort()).toEqual([succeeded, cancelled].sort());
+        expect(found.find((r) => r.id === succeeded)).toEqual(await store.getRun(succeeded));
+        expect(found.find((r) => r.id === cancelled)?.status).toBe('cancelled');
+        expect(await store.getFinishedRuns([])).toEqual([]);
+        expect(await store.getFinishedRuns([queued, running])).toEqual([]);
+      });
+    });
+
     describe('listRuns', () => {
       it('lists newest first, filters by status and definition, pages with a cursor', async () => {
         const ids: string[] = [];

@@ -76,6 +76,11 @@ export interface Store {
     runs: readonly { run: NewRun; steps: NewStep[] }[],
   ): Promise<{ run: RunRecord; created: boolean }[]>;
   getRun(id: string): Promise<RunRecord | null>;
+  /**
+   * The runs among `ids` that have finished (succeeded, failed or cancelled), in no particular
+   * order: one read for everything a process waits on. Unknown ids are left out.
+   */
+  getFinishedRuns(ids: readonly string[]): Promise<RunRecord[]>;
   /** Newest first (by id), matching every filter given. */
   listRuns(query?: ListRunsQuery): Promise<RunRecord[]>;
   /**

@@ -141,6 +141,9 @@ export const lockRun = stmt1<
   { status: RunStatus; kind: RunRow['kind']; definition: string }
 >('SELECT status, kind, definition FROM runs WHERE id = $1 FOR UPDATE');
 export const run = stmt1<[string], RunRow>('SELECT * FROM runs WHERE id = $1');
+export const runsFinished = stmt<[string[]], RunRow>(
+  `SELECT * FROM runs WHERE id = ANY($1::text[]) AND status IN ('succeeded', 'failed', 'cancelled')`,
+);
 export const runStatus = stmt1<[string], { status: RunStatus }>(
   'SELECT status FROM runs WHERE id = $1',
 );

@@ -497,6 +497,11 @@ export class PostgresStore implements Store {
     return row ? toRun(row) : null;
   }
 
+  async getFinishedRuns(ids: readonly string[]): Promise<RunRecord[]> {
+    if (ids.length === 0) return [];
+    return (await S.runsFinished(this.#pool, [...ids])).map(toRun);
+  }
+
   async listRuns(query: ListRunsQuery = {}): Promise<RunRecord[]> {
     const params: unknown[] = [];
     const param = (value: unknown): string => {

@@ -119,6 +119,10 @@ export function prepareStatements(db: Database.Database) {
   return {
     // runs
     run: p<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
+    finishedRuns: p<[string], RunRow>(
+      `SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))
+         AND status IN ('succeeded', 'failed', 'cancelled')`,
+    ),
     runStatus: p1<[string], RunStatus>('SELECT status FROM runs WHERE id = ?'),
     runInfo: p<[string], Pick<RunRow, 'status' | 'kind' | 'definition'>>(
       'SELECT status, kind, definition FROM runs WHERE id = ?',

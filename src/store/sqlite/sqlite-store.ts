@@ -253,6 +253,11 @@ export class SqliteStore implements Store {
     return row ? toRun(row) : null;
   }
 
+  async getFinishedRuns(ids: readonly string[]): Promise<RunRecord[]> {
+    if (ids.length === 0) return [];
+    return this.#s.finishedRuns.all(JSON.stringify(ids)).map(toRun);
+  }
+
   async listRuns(query: ListRunsQuery = {}): Promise<RunRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
