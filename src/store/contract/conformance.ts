@@ -154,6 +154,36 @@ export function describeStoreConformance(
         ]);
       });
 
+      it('keeps every character of results and log lines recorded together', async () => {
+        const odd = ['a"b', 'back\\slash', '{braces}', 'comma,here', 'NULL', '', ' spaced ', 'é✓'];
+        const ids = [await create([step('k"1\\')]), await create([step('k{2}')])];
+        const claimed = await claim(T0 + 1);
+        expect(claimed).toHaveLength(2);
+        const results = await store.completeSteps(
+          claimed.map((c, n) =>
+            done(c, T0 + 2, {
+              output: JSON.stringify(odd[n]),
+              mayFinish: true,
+              logs: odd.map((message) => ({
+                runId: c.runId,
+                stepKey: c.key,
+                attempt: c.attempt,
+                at: T0 + 2,
+                level: 'info' as const,
+                message,
+              })),
+            }),
+          ),
+        );
+        expect(results.map((r) => r.runStatus)).toEqual(['succeeded', 'succeeded']);
+        for (const [n, id] of ids.entries()) {
+          const [s] = await store.listSteps(id);
+          expect(s!.output).toBe(JSON.stringify(odd[claimed.findIndex((c) => c.runId === id)]));
+          expect(s!.key).toBe(n === 0 ? 'k"1\\' : 'k{2}');
+          expect((await store.listLogs(id)).map((l) => l.message)).toEqual(odd);
+        }
+      });
+
       it('returns the run holding an idempotency key, also one taken earlier in the batch', async () => {
         const existing = await create([step('a')], { idempotencyKey: 'taken' });
         const fresh = newRun({ idempotencyKey: 'fresh' });

@@ -9,7 +9,7 @@
  */
 import type { checkNewSteps } from '../contract/new-steps.js';
 import type { NewRun } from '../contract/types.js';
-import { stmt, type Db } from './pg-statements.js';
+import { arrayText, stmt, type Db } from './pg-statements.js';
 
 /**
  * The statement inserting a slice of runs, their steps and edges. `keyed`: some run has an
@@ -58,26 +58,6 @@ function insertRunsSql(keyed: boolean): string {
 }
 const insertKeyed = stmt<string[], { id: string }>(insertRunsSql(true));
 const insertUnkeyed = stmt<string[], { id: string }>(insertRunsSql(false));
-
-const SPECIAL = /[\\"]/;
-const ESCAPE = /[\\"]/g;
-
-/**
- * A list as the text of a Postgres array (`{"a","b\\"c",7,NULL}`). It is how a list travels as
- * one element of an array parameter (cast per row), and how this module sends its columns:
- * quicker than the driver's own conversion, which escapes every string twice over.
- */
-function arrayText(values: readonly (string | number | null)[]): string {
-  let text = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) text += ',';
-    const value = values[i]!;
-    if (value === null) text += 'NULL';
-    else if (typeof value === 'number') text += value;
-    else text += `"${SPECIAL.test(value) ? value.replace(ESCAPE, '\\$&') : value}"`;
-  }
-  return `${text}}`;
-}
 
 /** A new step as the `steps` table holds it (labels comma-joined: unnest takes no nested arrays). */
 export interface NewStepRow {

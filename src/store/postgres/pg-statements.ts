@@ -109,12 +109,52 @@ export interface RunningRow {
 }
 export type ExpiredRow = RunningRow & { run_id: string; lease_expires_at: number | null };
 
+const SPECIAL = /[\\"]/;
+const ESCAPE = /[\\"]/g;
+
+/**
+ * A list as the text of a Postgres array (`{"a","b\\"c",7,NULL}`). It is how a list travels as
+ * one element of an array parameter (cast per row), and how statements send their list
+ * parameters: quicker than the driver's own conversion, which escapes every string twice over.
+ */
+export function arrayText(values: readonly (string | number | null)[]): string {
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) text += ',';
+    const value = values[i]!;
+    if (value === null) text += 'NULL';
+    else if (typeof value === 'number') text += value;
+    else text += `"${SPECIAL.test(value) ? value.replace(ESCAPE, '\\$&') : value}"`;
+  }
+  return `${text}}`;
+}
+
+/** Whether {@link arrayText} writes `value` as Postgres reads it (else the driver converts it). */
+function plainList(value: unknown): value is (string | number | null)[] {
+  if (!Array.isArray(value)) return false;
+  for (const v of value as unknown[]) {
+    if (v !== null && typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Statement parameters, with lists of strings and numbers written as array text. */
+function params(values: unknown[]): unknown[] {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (plainList(v)) values[i] = arrayText(v);
+  }
+  return values;
+}
+
 let names = 0;
 /** A named (prepared once per connection) statement returning its rows. */
 export function stmt<P extends unknown[], R extends pg.QueryResultRow = never>(text: string) {
   const name = `weft_${++names}`;
   return async (db: Db, ...values: P): Promise<R[]> =>
-    (await db.query<R>({ name, text, values })).rows;
+    (await db.query<R>({ name, text, values: params(values) })).rows;
 }
 /** A named statement returning its first row, if any. */
 export function stmt1<P extends unknown[], R extends pg.QueryResultRow>(text: string) {
@@ -125,7 +165,7 @@ export function stmt1<P extends unknown[], R extends pg.QueryResultRow>(text: st
 export function exec<P extends unknown[]>(text: string) {
   const name = `weft_${++names}`;
   return async (db: Db, ...values: P): Promise<number> =>
-    (await db.query<pg.QueryResultRow>({ name, text, values })).rowCount ?? 0;
+    (await db.query<pg.QueryResultRow>({ name, text, values: params(values) })).rowCount ?? 0;
 }
 
 // Runs -------------------------------------------------------------------------------------
