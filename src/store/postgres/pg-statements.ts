@@ -347,7 +347,7 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
  * by the UPDATE's status check, so a step claimed meanwhile is never claimed twice.
  *
  * A claim commits without waiting for the disk (`synchronous_commit` off for its own
- * transaction, set as it returns the rows it claimed): losing it to a crash of Postgres only
+ * transaction, set once as it returns what it claimed): losing it to a crash of Postgres only
  * puts its steps back in the queue as they were, to be claimed again, which at-least-once
  * allows. Whatever is recorded later about a claimed step (a result, a retry) commits with
  * the default durability and so flushes the claim with it: Postgres writes its log in order.
@@ -391,7 +391,7 @@ export function claimQueuedSql(filters: ClaimFilters): string {
       WHERE id = ANY(ARRAY(SELECT run_id FROM claimed)) AND ${runMayBecome('running')}
     )
     SELECT c.*, p.kind, p.definition, p.input,
-      set_config('synchronous_commit', 'off', true) AS commit_unflushed
+      (SELECT set_config('synchronous_commit', 'off', true)) AS commit_unflushed
     FROM claimed c JOIN picked p USING (run_id, key)`;
 }
 export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null; input: string };
