@@ -38,7 +38,12 @@ import {
 import { sensorsListCommand, sensorsPauseCommand } from './commands/sensors.js';
 import { showCommand, type ShowFlags } from './commands/show.js';
 import { triggerCommand, type TriggerFlags } from './commands/trigger.js';
-import { WORKER_DEFAULTS, workerCommand, type WorkerFlags } from './commands/worker.js';
+import {
+  HEALTH_HOST,
+  WORKER_DEFAULTS,
+  workerCommand,
+  type WorkerFlags,
+} from './commands/worker.js';
 import { DEFAULT_DB } from './open-store.js';
 import { exitCodeOf, isUsageError, oneLine } from './usage-error.js';
 
@@ -268,6 +273,14 @@ export function buildProgram(done: (code: number) => void): Command {
       `how often an idle worker looks for work (default ${WORKER_DEFAULTS.poll})`,
     )
     .option('--name <prefix>', 'the prefix of this worker’s id (default wkr)')
+    .option(
+      '--health-port <port>',
+      'serve GET /health (200 while the heartbeat reaches the database, else 503) and /metrics (Prometheus) on this port; 0 picks a free one',
+    )
+    .option(
+      '--health-host <host>',
+      `address the health port listens on (default ${HEALTH_HOST}, every interface)`,
+    )
     .addHelpText(
       'after',
       [

@@ -156,6 +156,8 @@ export class Engine {
   #sensors: Sensor[];
   /** When this worker first registered. */
   #startedAt: number | null = null;
+  /** When the last heartbeat was recorded (see {@link heartbeatAt}). */
+  #heartbeatAt: number | null = null;
   readonly #workerEnabled: boolean;
   readonly #scope: 'all' | 'own';
   /** With scope `own`: the unfinished runs this engine submitted or resumed. */
@@ -272,6 +274,14 @@ export class Engine {
   /** Steps running in this process right now. */
   get activeCount(): number {
     return this.#active.size;
+  }
+
+  /**
+   * When this worker last recorded its heartbeat in the store (clock ms), null before the first:
+   * a worker whose heartbeat is older than its lease may have lost its steps to others.
+   */
+  get heartbeatAt(): number | null {
+    return this.#heartbeatAt;
   }
 
   /**
@@ -1203,6 +1213,7 @@ export class Engine {
       definitions: this.registry.names(),
       labels: [...this.labels],
     });
+    this.#heartbeatAt = now;
   }
 
   #launch(claimed: ClaimedStep): void {

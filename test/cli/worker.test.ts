@@ -1,4 +1,6 @@
 // `weft worker` and `weft migrate` from the command line; and the other commands on Postgres.
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testDatabase } from '../support/postgres.js';
@@ -13,6 +15,14 @@ describe('weft worker: flags', () => {
     [['--concurrency', '0'], /^weft: --concurrency "0" is not a whole number >= 1/],
     [['--labels', 'gpu,bad label'], /^weft: --labels: label "bad label" is invalid/],
     [['--name', 'no spaces'], /^weft: --name "no spaces" is not usable in a worker id/],
+    [
+      ['--health-port', '9x'],
+      /^weft: --health-port must be a whole number from 0 to 65535 \(0 picks a free port\), got "9x"$/,
+    ],
+    [
+      ['--health-host', '127.0.0.1'],
+      /^weft: --health-host needs --health-port; e\.g\. --health-port 9464$/,
+    ],
   ];
   it.each(cases)('%j is a one-line usage error, exit 2', async (flags, message) => {
     const r = await weft(['worker', fixture('basic.ts'), ...flags]);
@@ -20,6 +30,34 @@ describe('weft worker: flags', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr.trimEnd()).toMatch(message);
+  });
+
+  it('a health port already taken is a usage error, and the worker does not start', async () => {
+    const { dir, cleanup } = tempDir();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const db = join(dir, 'weft.db');
+      const r = await weft([
+        'worker',
+        fixture('basic.ts'),
+        '--db',
+        db,
+        '--health-port',
+        String(port),
+        '--health-host',
+        '127.0.0.1',
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `weft: port ${port} on 127.0.0.1 is in use; pick another with --health-port (--health-port 0 picks a free one)\n`,
+      );
+    } finally {
+      taken.close();
+      cleanup();
+    }
   });
 
   it('a missing file is a usage error', async () => {

@@ -43,6 +43,34 @@ async function startSlow(ms: number): Promise<string> {
   return run.id;
 }
 
+describe('weft worker --health-port', () => {
+  it('answers /health and /metrics while the worker runs, and stops with it', async () => {
+    const worker = await startWorker(
+      db.url,
+      ['--lease', '2s', '--poll', '100ms', '--health-port', '0', '--health-host', '127.0.0.1'],
+      env,
+    );
+    const [, url] = /, health on (http:\/\/127\.0\.0\.1:\d+)\/health$/m.exec(worker.stdout())!;
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, worker: worker.id, state: 'running' });
+
+    const run = await client.submit(slow, { params: { ms: 10 } });
+    expect((await client.wait(run.id)).status).toBe('succeeded');
+    const metrics = await until('the run counted', async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return text.includes('\nweft_worker_runs_total{status="succeeded"} 1\n') ? text : undefined;
+    });
+    expect(metrics).toContain(`weft_worker_info{worker="${worker.id}"} 1\n`);
+    expect(metrics).toContain('\nweft_worker_up 1\n');
+    expect(metrics).toContain('\nweft_worker_steps_total{status="succeeded"} 1\n');
+
+    worker.signal('SIGTERM');
+    expect((await worker.done).code).toBe(0);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+});
+
 describe('weft worker shutdown', () => {
   it('first SIGTERM: the running step finishes and is recorded, exit 0', async () => {
     const worker = await startWorker(db.url, ['--lease', '2s', '--poll', '100ms'], env);

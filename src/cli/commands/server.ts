@@ -31,34 +31,38 @@ export interface ServerFlags {
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 
-export function parsePort(value: string | undefined): number {
+export function parsePort(value: string | undefined, flag = '--port'): number {
   if (value === undefined) return DEFAULT_PORT;
   const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(port) || port > 65_535) {
     throw new UsageError(
-      `--port must be a whole number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(value)}`,
+      `${flag} must be a whole number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(value)}`,
     );
   }
   return port;
 }
 
-/** A failed listen as a usage error when the flags can fix it. */
-export function listenError(error: unknown, host: string, port: number): unknown {
+/**
+ * A failed listen as a usage error when the flags can fix it: `flag` names the port's flag
+ * (the host's is the same with `-host` for `-port`).
+ */
+export function listenError(error: unknown, host: string, port: number, flag = '--port'): unknown {
   const code = (error as { code?: unknown }).code;
+  const hostFlag = flag.replace(/port$/, 'host');
   switch (code) {
     case 'EADDRINUSE':
       return new UsageError(
-        `port ${port} on ${host} is in use; pick another with --port (--port 0 picks a free one)`,
+        `port ${port} on ${host} is in use; pick another with ${flag} (${flag} 0 picks a free one)`,
       );
     case 'EACCES':
       return new UsageError(
-        `not allowed to listen on port ${port}; ports below 1024 need privileges, pick another with --port`,
+        `not allowed to listen on port ${port}; ports below 1024 need privileges, pick another with ${flag}`,
       );
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new UsageError(
-        `cannot listen on host ${host}: no such address here; pass --host 127.0.0.1, or 0.0.0.0 for every interface`,
+        `cannot listen on host ${host}: no such address here; pass ${hostFlag} 127.0.0.1, or 0.0.0.0 for every interface`,
       );
     default:
       return error;

@@ -13,6 +13,8 @@
  * are handed back and the process exits 128 + the signal's number (143 for SIGTERM, 130 for
  * SIGINT), as a shell reports a process the signal ended.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
 import { parseDuration } from '../../core/duration.js';
 import { checkLabels } from '../../core/policy.js';
@@ -25,6 +27,8 @@ import { loadFile } from '../load.js';
 import { dbPath, describeDb, openStore } from '../open-store.js';
 import { UsageError } from '../usage-error.js';
 import { parseConcurrency } from './run.js';
+import { listenError, parsePort } from './server.js';
+import { serveHealth, WorkerCounters } from '../worker-health.js';
 
 export interface WorkerFlags {
   db?: string;
@@ -34,9 +38,13 @@ export interface WorkerFlags {
   grace?: string;
   poll?: string;
   name?: string;
+  healthPort?: string;
+  healthHost?: string;
 }
 
 export const WORKER_DEFAULTS = { concurrency: 16, lease: '30s', grace: '30s', poll: '1s' };
+/** Where `--health-port` listens unless `--health-host` says otherwise: every address. */
+export const HEALTH_HOST = '0.0.0.0';
 
 /**
  * After a second signal, how long the engine may take to abort its steps and hand them back
@@ -52,6 +60,16 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
   const pollMs = durationFlag('--poll', flags.poll ?? WORKER_DEFAULTS.poll, 1);
   const labels = parseLabels(flags.labels ?? []);
   const workerId = newId(parseName(flags.name));
+  const health =
+    flags.healthPort === undefined
+      ? null
+      : {
+          port: parsePort(flags.healthPort, '--health-port'),
+          host: flags.healthHost ?? HEALTH_HOST,
+        };
+  if (flags.healthHost !== undefined && health === null) {
+    throw new UsageError('--health-host needs --health-port; e.g. --health-port 9464');
+  }
 
   const loaded = await loadFile(file);
   const target = dbPath(flags.db);
@@ -75,16 +93,33 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
   const sensors = loaded.sensors.length
     ? sensorMaintenance({ store, engine, holderId: engine.workerId })
     : null;
+  const counters = new WorkerCounters();
+  counters.follow(engine);
+  // The health port first: a port that is taken stops the worker before it registers. Until
+  // the engine runs, /health answers 503.
+  let healthServer: Server | null = null;
+  const closeHealth = () => {
+    healthServer?.close();
+    healthServer?.closeAllConnections();
+  };
   try {
+    if (health) {
+      healthServer = await serveHealth(engine, counters, health.host, health.port).catch(
+        (error: unknown) => {
+          throw listenError(error, health.host, health.port, '--health-port');
+        },
+      );
+    }
     await engine.start();
     await sensors?.start();
   } catch (error) {
+    closeHealth();
     await sensors?.stop().catch(() => undefined);
     await engine.stop({ graceMs: 0 }).catch(() => undefined);
     await store.close();
     throw error;
   }
-  const shutdown = untilSignalled(engine, sensors, store, graceMs);
+  const shutdown = untilSignalled(engine, sensors, store, graceMs).finally(closeHealth);
   const names = loaded.registry.names();
   const sensorNames = loaded.sensors.map((s) => s.name);
   process.stdout.write(
@@ -93,7 +128,9 @@ export async function workerCommand(file: string, flags: WorkerFlags): Promise<n
         ? `${plural(sensorNames.length, 'sensor')} (${sensorNames.join(', ')}), `
         : '') +
       `concurrency ${concurrency}, ${labels.length ? `labels ${labels.join(', ')}` : 'no labels'}, ` +
-      `db ${describeDb(target)}\n`,
+      `db ${describeDb(target)}` +
+      (healthServer ? `, health on ${healthUrl(healthServer)}` : '') +
+      '\n',
   );
   return shutdown;
 }
@@ -235,4 +272,11 @@ function compact(ms: number): string {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The health endpoint's address as a URL (the port it got, when asked for 0). */
+function healthUrl(server: Server): string {
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `http://${host}:${port}/health`;
 }
