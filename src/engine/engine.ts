@@ -1393,8 +1393,10 @@ export class Engine {
     return false;
   }
 
-  /** Settles waiters of runs that finished elsewhere (another process, a cancel). */
-  /** Settles the waiters of runs that finished elsewhere: one read per {@link WAIT_READ} runs. */
+  /**
+   * Settles the waiters of runs that finished elsewhere (another process, a cancel): one read
+   * per {@link WAIT_READ} runs waited on.
+   */
   async #checkWaiters(): Promise<void> {
     const ids = [...this.#waiters.keys()];
     for (let from = 0; from < ids.length; from += WAIT_READ) {
