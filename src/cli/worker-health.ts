@@ -157,7 +157,15 @@ export async function serveHealth(
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, 'application/json', json('method_not_allowed', 'use GET'), { allow: 'GET' });
+      send(
+        res,
+        405,
+        'application/json',
+        json('method_not_allowed', `${req.method} is not served here; use GET`),
+        {
+          allow: 'GET, HEAD',
+        },
+      );
     } else if (path === '/health') {
       const report = healthReport(worker);
       send(res, report.ok ? 200 : 503, 'application/json', JSON.stringify(report));

@@ -143,7 +143,11 @@ describe('worker health', () => {
       });
       const posted = await get('/health', 'POST');
       expect(posted.status).toBe(405);
-      expect(await posted.json()).toMatchObject({ code: 'method_not_allowed' });
+      expect(posted.headers.get('allow')).toBe('GET, HEAD');
+      expect(await posted.json()).toEqual({
+        code: 'method_not_allowed',
+        message: 'POST is not served here; use GET',
+      });
     } finally {
       server.close();
       server.closeAllConnections();
