@@ -17,6 +17,7 @@
  */
 import { SLEEP_ENDED, systemClock, type Clock } from '../core/clock.js';
 import { decode, encode, type Encoded } from '../core/codec.js';
+import { LazyAbortController } from '../core/attempt.js';
 import {
   CancelledError,
   ConfigError,
@@ -362,7 +363,7 @@ export class Engine {
    * @internal
    */
   handingBack(active: ActiveStep): boolean {
-    return active.controller.signal.reason === this.#shutdown;
+    return active.controller.reason === this.#shutdown;
   }
 
   async #shutDown(graceMs: number, cut: AbortSignal): Promise<void> {
@@ -1221,7 +1222,7 @@ export class Engine {
     const id = activeId(claimed.runId, claimed.key);
     const active: ActiveStep = {
       claimed,
-      controller: new AbortController(),
+      controller: new LazyAbortController(),
       leased: true,
       done: false,
       logs: [],
@@ -1277,7 +1278,12 @@ export class Engine {
         this.#seen(claimed.runId, claimed.definition);
         result = await runWorkflowStep(this, active, definition);
       } else {
-        result = await runPipelineStep(this, await this.#context(claimed), active);
+        const context = this.#context(claimed);
+        result = await runPipelineStep(
+          this,
+          context instanceof RunContext ? context : await context,
+          active,
+        );
       }
       if (!result) return 'other';
       active.done = result.applied;
@@ -1295,6 +1301,11 @@ export class Engine {
     const name = this.#runsSeen.get(runId);
     if (name === undefined || !this.registry.has(name)) return false;
     return gatesOf(this.registry.get(name), null, 0).maxActive !== null;
+  }
+
+  /** @internal Whether somebody in this process waits on the run (see `returnRun`). */
+  waitedOn(runId: string): boolean {
+    return this.#waiters.has(runId);
   }
 
   /** @internal A workflow this worker parks waits on `childRunId`. */
@@ -1330,23 +1341,28 @@ export class Engine {
     this.emit({ type: 'run', runId, definition, status: 'running', at: this.clock.now() });
   }
 
-  async #context(claimed: ClaimedStep): Promise<RunContext> {
-    const runId = claimed.runId;
-    let context = this.#contexts.get(runId);
-    if (context) return context;
-    let input = claimed.input;
-    if (input === undefined) {
-      const run = await this.store.getRun(runId);
-      if (!run) throw new NotFoundError('run', runId);
-      input = run.input;
-    }
+  /**
+   * The context of the run of `claimed`: the one known here, or a new one from the run's input
+   * (read from the store only when the claim did not bring it).
+   */
+  #context(claimed: ClaimedStep): RunContext | Promise<RunContext> {
+    const known = this.#contexts.get(claimed.runId);
+    if (known) return known;
+    if (claimed.input !== undefined) return this.#newContext(claimed, claimed.input);
+    return this.store.getRun(claimed.runId).then((run) => {
+      if (!run) throw new NotFoundError('run', claimed.runId);
+      return this.#contexts.get(claimed.runId) ?? this.#newContext(claimed, run.input);
+    });
+  }
+
+  #newContext(claimed: ClaimedStep, input: string): RunContext {
     const definition = this.registry.get(claimed.definition);
     if (definition.kind !== 'pipeline') {
       throw new WeftError('definition_mismatch', `${claimed.definition} is not a pipeline here`);
     }
-    context = new RunContext(this.store, { id: runId, input }, definition.spec);
-    this.#contexts.set(runId, context);
-    this.#seen(runId, claimed.definition);
+    const context = new RunContext(this.store, { id: claimed.runId, input }, definition.spec);
+    this.#contexts.set(claimed.runId, context);
+    this.#seen(claimed.runId, claimed.definition);
     return context;
   }
 

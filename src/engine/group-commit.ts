@@ -15,9 +15,10 @@ import type { CompleteStep, RecordEntry, TransitionResult } from '../store/contr
 
 const MAX_IN_FLIGHT = 2;
 
+/** One call's results, recorded in order and in one transaction. */
 interface Pending {
-  input: CompleteStep;
-  resolve: (result: TransitionResult) => void;
+  inputs: readonly Omit<CompleteStep, 'claimNext'>[];
+  resolve: (results: TransitionResult[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -50,14 +51,10 @@ export class GroupCommit {
 
   /** Records several results, in order, in the same transaction. */
   submitAll(inputs: readonly Omit<CompleteStep, 'claimNext'>[]): Promise<TransitionResult[]> {
+    if (inputs.length === 0) return Promise.resolve([]);
     const wasEmpty = this.#queue.length === 0;
-    const results = Promise.all(
-      inputs.map(
-        (input) =>
-          new Promise<TransitionResult>((resolve, reject) =>
-            this.#queue.push({ input, resolve, reject }),
-          ),
-      ),
+    const results = new Promise<TransitionResult[]>((resolve, reject) =>
+      this.#queue.push({ inputs, resolve, reject }),
     );
     if (this.#inFlight >= MAX_IN_FLIGHT) {
       // A commit that finishes flushes what queued meanwhile.
@@ -78,16 +75,24 @@ export class GroupCommit {
     const batch = this.#queue.splice(0);
     if (batch.length === 0) return;
     this.#inFlight++;
-    const inputs = batch.map((b) => b.input);
+    const inputs: CompleteStep[] = batch.length === 1 ? [...batch[0]!.inputs] : [];
+    if (batch.length > 1) for (const b of batch) inputs.push(...b.inputs);
     // Only steps this worker held free a slot; steps run ahead never took one.
-    const claimNext = this.#claimBudget(inputs.filter((i) => !i.claim).length);
+    let held = 0;
+    for (const i of inputs) if (!i.claim) held++;
+    const claimNext = this.#claimBudget(held);
     if (claimNext) inputs[inputs.length - 1] = { ...inputs[inputs.length - 1]!, claimNext };
     try {
       const results =
         inputs.length === 1
           ? [await this.#store.completeStep(inputs[0]!)]
           : await this.#store.completeSteps(inputs);
-      results.forEach((r, i) => batch[i]!.resolve(r));
+      let from = 0;
+      for (const b of batch) {
+        const to = from + b.inputs.length;
+        b.resolve(batch.length === 1 ? results : results.slice(from, to));
+        from = to;
+      }
     } catch (error) {
       for (const b of batch) b.reject(error);
     } finally {

@@ -3,6 +3,7 @@
  * outputs of finished nodes. A warm run reads each output from memory; a run picked up after
  * a crash (or from another worker) reads them from the store once.
  */
+import type { LazyAbortController } from '../core/attempt.js';
 import { decode } from '../core/codec.js';
 import { WeftError } from '../core/errors.js';
 import { partitionOf, type Partition } from '../core/partitions.js';
@@ -15,7 +16,7 @@ import type { NewLog, RunRecord } from '../store/contract/types.js';
 export interface HandedOver {
   outcome: Promise<unknown>;
   /** Aborts the work (the step that takes it over aborts it when it is aborted itself). */
-  controller: AbortController;
+  controller: LazyAbortController;
   logs: NewLog[];
   startedAt: number;
 }
@@ -105,7 +106,7 @@ export class RunContext {
   /** The value of a param or node output. */
   async value(name: string): Promise<unknown> {
     if (this.#values.has(name)) return this.#values.get(name);
-    if (this.spec.paramNames.includes(name) && !this.spec.nodes.has(name)) return this.params[name];
+    if (this.#isParam(name)) return this.params[name];
     const node = this.spec.nodes.get(name);
     if (!node) throw new WeftError('unknown_node', `run ${this.runId}: no node or param "${name}"`);
     let value: unknown;
@@ -126,12 +127,25 @@ export class RunContext {
   }
 
   /** The dependency object of a node. */
-  async input(node: NodeSpec): Promise<Record<string, unknown>> {
+  input(node: NodeSpec): Record<string, unknown> | Promise<Record<string, unknown>> {
+    // Most nodes find every input in memory: no promise then (a step's hot path).
     const input: Record<string, unknown> = {};
     for (const i of node.inputs) {
-      input[i.as] = this.#values.has(i.from) ? this.#values.get(i.from) : await this.value(i.from);
+      if (this.#values.has(i.from)) input[i.as] = this.#values.get(i.from);
+      else if (this.#isParam(i.from)) input[i.as] = this.params[i.from];
+      else return this.#readInput(node);
     }
     return input;
+  }
+
+  async #readInput(node: NodeSpec): Promise<Record<string, unknown>> {
+    const input: Record<string, unknown> = {};
+    for (const i of node.inputs) input[i.as] = await this.value(i.from);
+    return input;
+  }
+
+  #isParam(name: string): boolean {
+    return this.spec.paramNames.includes(name) && !this.spec.nodes.has(name);
   }
 
   /** The items of a map node (computed once from the recorded list it maps over). */

@@ -3,7 +3,7 @@
  * (concurrency slot, timeout, abort), and records the outcome — a result, a retry, a failure,
  * or for a map step its expansion into items.
  */
-import { isThenable, runAttempt } from '../core/attempt.js';
+import { isThenable, LazyAbortController, runAttempt, type Abortable } from '../core/attempt.js';
 import {
   CancelledError,
   CodecError,
@@ -32,7 +32,7 @@ import type { RunContext } from './run-context.js';
 /** A step this worker holds. */
 export interface ActiveStep {
   claimed: ClaimedStep;
-  controller: AbortController;
+  controller: LazyAbortController;
   /** False once a map step has expanded (its items carry the leases). */
   leased: boolean;
   /** True once the step's last transition is recorded: nothing of it is left to abort. */
@@ -41,10 +41,23 @@ export interface ActiveStep {
   flushLogs: () => Promise<void>;
 }
 
-/** Calls the fault hook at `point`, if any (most steps have none: no async function then). */
-function fault(engine: Engine, point: FaultPoint, c: ClaimedStep): void | Promise<void> {
-  const hook = engine.faults[point];
-  return hook ? hook({ point, runId: c.runId, step: c.key, attempt: c.attempt }) : undefined;
+/**
+ * Calls the fault hook at `point` for step `key` of `c`'s run. Callers check for a hook first:
+ * awaiting one that is absent would still cost the step a turn of the microtask queue.
+ */
+function fault(
+  engine: Engine,
+  point: FaultPoint,
+  c: ClaimedStep,
+  key = c.key,
+  attempt = c.attempt,
+): void | Promise<void> {
+  return engine.faults[point]?.({ point, runId: c.runId, step: key, attempt });
+}
+
+/** The step `c` as this worker holds it, for the store's transitions. */
+function heldBy(engine: Engine, c: ClaimedStep) {
+  return { runId: c.runId, key: c.key, attempt: c.attempt, workerId: engine.workerId };
 }
 
 export async function runPipelineStep(
@@ -53,8 +66,7 @@ export async function runPipelineStep(
   active: ActiveStep,
 ): Promise<TransitionResult | null> {
   const c = active.claimed;
-  const ref = { runId: c.runId, key: c.key, attempt: c.attempt, workerId: engine.workerId };
-  await fault(engine, 'afterClaim', c);
+  if (engine.faults.afterClaim) await fault(engine, 'afterClaim', c);
   const node = context.spec.nodes.get(c.node);
   // Work run ahead of this step's claim (by the worker that ran its predecessor) is taken over
   // as this attempt instead of running the node again; its start was reported when it began.
@@ -95,7 +107,7 @@ export async function runPipelineStep(
     // included): they start without a round trip through the queue.
     const result = await engine.withClaim((claim) =>
       engine.store.expandStep({
-        ...ref,
+        ...heldBy(engine, c),
         now: engine.clock.now(),
         items,
         ...(claim ? { claim } : {}),
@@ -121,7 +133,8 @@ export async function runPipelineStep(
   let input: Record<string, unknown>;
   let item: unknown;
   try {
-    input = await context.input(node);
+    const known = context.input(node);
+    input = isThenable(known) ? await known : known;
     item = c.parentKey === null ? undefined : (await context.fanOut(node)).items[c.index!];
   } catch (error) {
     return fail(engine, active, error, node);
@@ -129,9 +142,7 @@ export async function runPipelineStep(
 
   if (handedOver) {
     active.logs.push(...handedOver.logs.splice(0));
-    const abort = () => handedOver.controller.abort(active.controller.signal.reason);
-    if (active.controller.signal.aborted) abort();
-    else active.controller.signal.addEventListener('abort', abort, { once: true });
+    active.controller.link(handedOver.controller);
   }
 
   let output: unknown;
@@ -150,13 +161,13 @@ export async function runPipelineStep(
         const limit = node.policy.concurrency!;
         release = await engine.limiter.acquire(slot, limit, active.controller.signal);
         const now = engine.clock.now();
-        if (!(await engine.store.acquireSlot({ ...ref, slot, limit, now }))) {
+        if (!(await engine.store.acquireSlot({ ...heldBy(engine, c), slot, limit, now }))) {
           release();
           return defer(engine, active, slot);
         }
         held = slot;
       }
-      await fault(engine, 'beforeAttempt', c);
+      if (engine.faults.beforeAttempt) await fault(engine, 'beforeAttempt', c);
       const r = startAttempt(
         engine,
         c.runId,
@@ -165,7 +176,7 @@ export async function runPipelineStep(
         node,
         input,
         item,
-        active.controller.signal,
+        active.controller,
         active.logs,
         context.partition,
       );
@@ -183,18 +194,23 @@ export async function runPipelineStep(
   } catch (error) {
     return fail(engine, active, error, node, held);
   }
-  await fault(engine, 'beforeCommit', c);
+  if (engine.faults.beforeCommit) await fault(engine, 'beforeCommit', c);
   const final = c.parentKey === null && !context.spec.dependents.get(node.name)?.length;
-  const batch: Omit<CompleteStep, 'claimNext'>[] = [
-    {
-      ...ref,
-      output: encoded,
-      now: engine.clock.now(),
-      logs: active.logs.splice(0),
-      ...(held !== undefined ? { slot: held } : {}),
-      ...(final ? { mayFinish: true } : {}),
-    },
-  ];
+  const result: Omit<CompleteStep, 'claimNext'> = {
+    runId: c.runId,
+    key: c.key,
+    attempt: c.attempt,
+    workerId: engine.workerId,
+    output: encoded,
+    now: engine.clock.now(),
+    logs: active.logs.length > 0 ? active.logs.splice(0) : [],
+  };
+  if (held !== undefined) result.slot = held;
+  if (final) {
+    result.mayFinish = true;
+    if (engine.waitedOn(c.runId)) result.returnRun = true;
+  }
+  const batch = [result];
   if (c.parentKey === null) {
     context.remember(node.name, output);
     if (node.kind === 'node' && !final && engine.state === 'running') {
@@ -203,13 +219,14 @@ export async function runPipelineStep(
   }
   const results = await engine.commitCompletions(batch);
   const now = engine.clock.now();
-  for (const [k, r] of results.entries()) {
+  for (let k = 0; k < results.length; k++) {
+    const r = results[k]!;
     const input = batch[k]!;
     if (!r.applied) {
       if (k > 0 || c.parentKey === null) context.forget(input.key);
       continue;
     }
-    await fault(engine, 'afterCommit', { ...c, key: input.key, attempt: input.attempt });
+    if (engine.faults.afterCommit) await fault(engine, 'afterCommit', c, input.key, input.attempt);
     engine.emit({
       type: 'step',
       runId: c.runId,
@@ -221,12 +238,14 @@ export async function runPipelineStep(
     });
   }
   const last = results[results.length - 1]!;
+  // A lone result's transition is the step's (the run as the commit that finished it left it
+  // too: its waiters need not read it back).
+  if (results.length === 1) return last;
   return {
     applied: results[0]!.applied,
     runStatus: last.runStatus,
     claimed: results.flatMap((r) => r.claimed),
     queuedMore: results.some((r) => r.queuedMore),
-    // The run as the commit that finished it left it: its waiters need not read it back.
     ...(last.finishedRun ? { finishedRun: last.finishedRun } : {}),
   };
 }
@@ -256,16 +275,14 @@ async function runAhead(
   let current = from;
   // Work run ahead can outlive this step's runner (when handed over): it gets its own signal,
   // aborted with this step's while this runner lasts, and by its taker's afterwards.
-  const controller = new AbortController();
-  const abort = () => controller.abort(active.controller.signal.reason);
-  active.controller.signal.addEventListener('abort', abort, { once: true });
+  const controller = new LazyAbortController();
+  const unlink = active.controller.link(controller);
   try {
     while (batch.length < RUN_AHEAD_STEPS && performance.now() - began < RUN_AHEAD_MS) {
       const next = await context.soleSuccessor(current, engine.labels);
       if (!next) return;
       const startedAt = engine.clock.now();
       const logs: NewLog[] = [];
-      const step = { ...c, key: next.name, node: next.name, attempt: 1 };
       engine.emit({
         type: 'step',
         runId: c.runId,
@@ -275,18 +292,19 @@ async function runAhead(
         attempt: 1,
         at: startedAt,
       });
-      await fault(engine, 'beforeAttempt', step);
+      if (engine.faults.beforeAttempt) await fault(engine, 'beforeAttempt', c, next.name, 1);
       let outcome: unknown;
       try {
+        const known = context.input(next);
         outcome = startAttempt(
           engine,
           c.runId,
           next.name,
           1,
           next,
-          await context.input(next),
+          isThenable(known) ? await known : known,
           undefined,
-          controller.signal,
+          controller,
           logs,
           context.partition,
         );
@@ -325,7 +343,7 @@ async function runAhead(
         });
         return;
       }
-      await fault(engine, 'beforeCommit', step);
+      if (engine.faults.beforeCommit) await fault(engine, 'beforeCommit', c, next.name, 1);
       batch.push({
         runId: c.runId,
         key: next.name,
@@ -341,7 +359,7 @@ async function runAhead(
     }
   } finally {
     // From here on, the step that takes the work over aborts it.
-    active.controller.signal.removeEventListener('abort', abort);
+    unlink();
   }
 }
 
@@ -354,7 +372,7 @@ function startAttempt(
   node: NodeSpec,
   input: Record<string, unknown>,
   item: unknown,
-  signal: AbortSignal,
+  signal: Abortable,
   logs: NewLog[],
   partition: Partition | null,
 ): unknown {
@@ -363,7 +381,7 @@ function startAttempt(
     logs.push({ runId, stepKey: key, attempt, at, level, message });
     engine.emit({ type: 'log', runId, step: key, level, message, at });
   };
-  const ctx = (s: AbortSignal): TaskContext =>
+  const ctx = (s: Abortable): TaskContext =>
     new AttemptContext(
       s,
       attempt,
@@ -393,7 +411,7 @@ async function fail(
   const c = active.claimed;
   // A stopping worker hands the step back (stop() requeues it): nothing to record.
   if (engine.handingBack(active)) return HANDED_BACK;
-  const cancelled = active.controller.signal.aborted;
+  const cancelled = active.controller.aborted;
   const serialized = serializeError(error);
   const policy = node?.policy;
   const retry =

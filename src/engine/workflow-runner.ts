@@ -130,7 +130,7 @@ export async function runWorkflowStep(
   // A batched result that failed to commit fails the run's attempt (retried as the policy says).
   if (execution.journalError && outcome.ok) outcome = { ok: false, error: execution.journalError };
 
-  if (execution.park && !active.controller.signal.aborted) {
+  if (execution.park && !active.controller.aborted) {
     const { wakeAt, waitingFor } = execution.park;
     const wake = deadline === null ? wakeAt : Math.min(wakeAt ?? deadline, deadline);
     // Its child finishing here must wake this worker's loop (see Engine.afterTransition).
@@ -168,6 +168,7 @@ export async function runWorkflowStep(
       now: engine.clock.now(),
       logs: active.logs.splice(0),
       mayFinish: true,
+      ...(engine.waitedOn(run.id) ? { returnRun: true } : {}),
       ...(last?.entries.length ? { journal: last.entries } : {}),
     });
     if (result.applied) await last?.committed();
@@ -181,7 +182,7 @@ export async function runWorkflowStep(
   const policy = definition.policy;
   const retry =
     !timedOut &&
-    !active.controller.signal.aborted &&
+    !active.controller.aborted &&
     attempt < policy.maxAttempts &&
     isRetryable(error) &&
     !(error instanceof NonRetryableError);

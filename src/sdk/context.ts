@@ -1,5 +1,6 @@
 /** What user code receives while it runs: its abort signal, attempt number and a logger. */
 
+import { signalOf, type Abortable } from '../core/attempt.js';
 import type { LogLevel } from '../core/log.js';
 import type { Partition } from '../core/partitions.js';
 export type { LogLevel, Partition };
@@ -75,11 +76,11 @@ export function plainContext(): TaskContext {
 }
 
 /**
- * The context of one attempt inside a run. The logger is built on first use: most steps never
- * log, and a cheap context keeps the per-node overhead of the runners low.
+ * The context of one attempt inside a run. The logger and the signal are made on first use:
+ * most steps never log or look at their signal, and a cheap context keeps the per-node overhead of the runners low.
  */
 export class AttemptContext implements TaskContext {
-  readonly signal: AbortSignal;
+  readonly #signal: Abortable;
   readonly attempt: number;
   readonly runId: string | null;
   readonly step: string | null;
@@ -88,19 +89,24 @@ export class AttemptContext implements TaskContext {
   #log: Logger | null = null;
 
   constructor(
-    signal: AbortSignal,
+    signal: Abortable,
     attempt: number,
     runId: string,
     step: string,
     sink: LogSink,
     partition: Partition | null = null,
   ) {
-    this.signal = signal;
+    this.#signal = signal;
     this.attempt = attempt;
     this.runId = runId;
     this.step = step;
     this.#sink = sink;
     this.partition = partition;
+  }
+
+  /** Made on first use, as the logger is. */
+  get signal(): AbortSignal {
+    return signalOf(this.#signal);
   }
 
   get log(): Logger {

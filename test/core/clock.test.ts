@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, TimeoutError, systemClock } from '../../src/index.js';
-import { runAttempt } from '../../src/core/attempt.js';
+import { LazyAbortController, runAttempt, signalOf } from '../../src/core/attempt.js';
 
 describe('ManualClock', () => {
   it('starts at the given time and moves only when told', async () => {
@@ -108,5 +108,71 @@ describe('runAttempt', () => {
     parent.abort(reason);
     await expect(result).rejects.toBe(reason);
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('LazyAbortController', () => {
+  it('makes its signal on first use, aborted already if it was', () => {
+    const early = new LazyAbortController();
+    const reason = new Error('stop');
+    early.abort(reason);
+    early.abort(new Error('again'));
+    expect([early.aborted, early.reason]).toEqual([true, reason]);
+    expect(early.signal.aborted).toBe(true);
+    expect(early.signal.reason).toBe(reason);
+
+    const late = new LazyAbortController();
+    const signal = late.signal;
+    expect(signalOf(late)).toBe(signal);
+    let heard: unknown = null;
+    signal.addEventListener('abort', () => (heard = signal.reason));
+    late.abort(reason);
+    expect(heard).toBe(reason);
+  });
+
+  it('aborts with an AbortError when given no reason, as AbortController does', () => {
+    const lazy = new LazyAbortController();
+    lazy.abort();
+    expect((lazy.reason as DOMException).name).toBe('AbortError');
+    expect(lazy.signal.reason).toBe(lazy.reason);
+  });
+
+  it('aborts the controllers linked to it until they are unlinked', () => {
+    const parent = new LazyAbortController();
+    const [kept, dropped] = [new LazyAbortController(), new LazyAbortController()];
+    parent.link(kept);
+    const unlink = parent.link(dropped);
+    unlink();
+    const reason = new Error('cancelled');
+    parent.abort(reason);
+    expect([kept.aborted, kept.reason]).toEqual([true, reason]);
+    expect(dropped.aborted).toBe(false);
+    // Linked after the abort: aborted at once.
+    const late = new LazyAbortController();
+    parent.link(late);
+    expect(late.reason).toBe(reason);
+  });
+
+  it('stays lazy through an attempt without a timeout, and is the signal with one', async () => {
+    const clock = new ManualClock(0);
+    const lazy = new LazyAbortController();
+    expect(runAttempt('x', (s) => s === lazy, lazy, null, clock)).toBe(true);
+    let seen: AbortSignal | null = null;
+    const timed = runAttempt(
+      'x',
+      (s) => {
+        seen = s as AbortSignal;
+        return new Promise(() => undefined);
+      },
+      lazy,
+      1000,
+      clock,
+    );
+    const reason = new Error('cancelled by user');
+    lazy.abort(reason);
+    await expect(timed).rejects.toBe(reason);
+    expect(seen!.aborted).toBe(true);
+    lazy.abort(new Error('late'));
+    expect(() => runAttempt('x', () => 1, lazy, null, clock)).toThrow(reason);
   });
 });

@@ -37,6 +37,9 @@ describe('SIGKILL in the middle of a run, then a new process resumes it', () => 
     const store = SqliteStore.open(db);
     const interrupted = await store.getRun(runId);
     expect(interrupted?.status === 'running' || interrupted?.status === 'queued').toBe(true);
+    const recorded = new Set(
+      (await store.listSteps(runId)).filter((s) => s.status === 'succeeded').map((s) => s.key),
+    );
     await store.close();
 
     const second = runner([db, 'resume', runId]);
@@ -48,10 +51,17 @@ describe('SIGKILL in the middle of a run, then a new process resumes it', () => 
     expect(result.status).toBe('succeeded');
     expect(result.result.d).toBe(EXPECTED_D);
 
-    // Completed nodes never ran again; only the node killed between its work and its commit
-    // ran twice (at-least-once around the crash point).
+    // Nodes whose results were recorded never ran again; the node killed between its work and
+    // its commit ran twice (at-least-once around the crash point). So may a node whose commit
+    // was on its way when the process died: a worker's slot is free while its result commits,
+    // so even one at a time the next node can start, and reach the crash point, meanwhile.
     const ran = counts(effects);
-    for (const key of ALL) expect(ran[key], key).toBe(key === ranTwice ? 2 : 1);
+    for (const key of ALL) {
+      if (key === ranTwice) expect(ran[key], key).toBe(2);
+      else if (recorded.has(key)) expect(ran[key], key).toBe(1);
+      else expect([1, 2], key).toContain(ran[key]);
+    }
+    expect(recorded.has(step), `${step} recorded before the crash`).toBe(point === 'afterCommit');
 
     // Every step's result is recorded exactly once.
     const check = SqliteStore.open(db);

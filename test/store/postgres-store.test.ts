@@ -200,6 +200,52 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  it('returns a run finished by a batch of results only where its waiter asked for it', async () => {
+    const store = await PostgresStore.connect(database.url, { schema: freshSchema() });
+    try {
+      const now = Date.UTC(2026, 0, 1);
+      for (const id of ['run_a', 'run_b', 'run_c']) {
+        await store.createRun(
+          {
+            id,
+            kind: 'pipeline',
+            definition: 'd',
+            input: '{"day":"2026-01-01"}',
+            outputs: [],
+            trigger: 't',
+            createdAt: now,
+            tags: ['x', 'with space'],
+          },
+          [{ key: 'a', node: 'a', dependsOn: [] }],
+        );
+      }
+      const claimed = await store.claimSteps({ workerId: 'w', limit: 3, now, leaseMs: 60_000 });
+      expect(claimed).toHaveLength(3);
+      const results = await store.completeSteps(
+        claimed.map((c, n) => ({
+          runId: c.runId,
+          key: c.key,
+          attempt: c.attempt,
+          workerId: 'w',
+          output: '1',
+          now: now + 5,
+          mayFinish: true,
+          ...(n !== 1 ? { returnRun: true } : {}),
+        })),
+      );
+      expect(results.map((r) => [r.runStatus, r.finishedRun !== undefined])).toEqual([
+        ['succeeded', true],
+        ['succeeded', false],
+        ['succeeded', true],
+      ]);
+      for (const [n, c] of claimed.entries()) {
+        if (n !== 1) expect(results[n]!.finishedRun, c.runId).toEqual(await store.getRun(c.runId));
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a claim commits without waiting for the disk; the result it leads to waits', async () => {
     const schema = freshSchema();
     // The test server may not wait for the disk by default: this store's connections do.

@@ -436,6 +436,13 @@ export interface CompleteStep extends StepRef {
    */
   mayFinish?: boolean;
   /**
+   * A hint: somebody in the caller's process waits on the run. A store that can return the run
+   * as this completion finished it (`finishedRun`) should then; without the hint it may spare
+   * the work (the Postgres store does for a batch of results). The caller reads the run back
+   * when it needs it and has none.
+   */
+  returnRun?: boolean;
+  /**
    * A workflow's `$run` step: journal entries of the run (same holder) recorded first, as
    * `recordEntries` would, in the same transaction — its last results commit with its end.
    */

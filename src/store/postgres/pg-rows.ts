@@ -268,8 +268,8 @@ export function toSchedule(row: ScheduleRow): ScheduleRecord {
   };
 }
 
-export function toClaimed(row: ClaimRow, leaseExpiresAt: number): ClaimedStep {
-  return {
+export function toClaimed(row: ClaimRow, leaseExpiresAt: number, input?: string): ClaimedStep {
+  const claimed: ClaimedStep = {
     runId: row.run_id,
     key: row.key,
     node: row.node,
@@ -280,4 +280,6 @@ export function toClaimed(row: ClaimRow, leaseExpiresAt: number): ClaimedStep {
     definition: row.definition,
     leaseExpiresAt,
   };
+  if (input !== undefined) claimed.input = input;
+  return claimed;
 }

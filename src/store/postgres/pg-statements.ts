@@ -1004,10 +1004,11 @@ export const completeLastAtOnce = stmt1<
  * {@link completeLastAtOnce} for many runs in one statement, outside a transaction: each input
  * whose step the caller holds and whose success finishes its run (no dependents, no other
  * unfinished step, no failed one; a run with no parent and no gate) is recorded with its
- * attempt row and log lines, and its run succeeds. One row per input recorded so: its run
- * (`finished_now` when this statement finished it; else the run could not succeed and is as it
- * was). Inputs not recorded here (not held, or not the end of an alone run) are left as they
- * were.
+ * attempt row and log lines, and its run succeeds. One row per input recorded so: its run's id
+ * and status (`finished_now` when this statement finished it; else the run could not succeed
+ * and is as it was), and for a run finished now whose input asked for it (`$13`), the whole
+ * run as JSON (`row_to_json`, whose fields parse to what the driver gives for `runs.*`).
+ * Inputs not recorded here (not held, or not the end of an alone run) are left as they were.
  *
  * The runs are locked in id order first, as every transition locks them.
  */
@@ -1020,8 +1021,9 @@ export const completeLastMany = stmt<
     (string | null)[], // $5 outputs
     number[], // $6 nows
     ...ReturnType<typeof logColumns>, // $7-$12 log lines
+    boolean[], // $13 whether the run is wanted back
   ],
-  RunRow & { step_key: string; finished_now: boolean }
+  { id: string; status: RunStatus; step_key: string; finished_now: boolean; run: string | null }
 >(
   // Each CTE reads the one before it (no join of two CTEs: the planner, expecting one row of
   // each, would compare every row of one with every row of the other).
@@ -1037,15 +1039,15 @@ export const completeLastMany = stmt<
        -- A workflow succeeds whatever steps it caught failing; a pipeline with one fails.
        AND (s.kind = 'run' OR NOT EXISTS (
          SELECT 1 FROM steps f WHERE f.run_id = i.run_id AND f.status = 'failed')) AS goes
-     FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[])
-       AS i(run_id, key, attempt, worker, output, now)
+     FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[], $13::boolean[])
+       AS i(run_id, key, attempt, worker, output, now, wanted)
      JOIN steps s ON s.run_id = i.run_id AND s.key = i.key
        AND ${onFound('i.key', "s.status = 'running' AND s.attempt = i.attempt AND s.lease_owner = i.worker")}
    ), done AS (
      UPDATE steps s SET status = 'succeeded', output = h.output, error = NULL,
        finished_at = h.now, lease_owner = NULL, lease_expires_at = NULL
      FROM held h WHERE h.goes AND s.run_id = h.run_id AND s.key = h.key
-     RETURNING s.run_id, s.key, s.started_at, h.attempt, h.worker, h.now
+     RETURNING s.run_id, s.key, s.started_at, h.attempt, h.worker, h.now, h.wanted
    ), step_attempt AS (
      INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
      SELECT d.run_id, d.key, d.attempt, 'succeeded', d.worker, COALESCE(d.started_at, d.now), d.now, NULL
@@ -1061,12 +1063,13 @@ export const completeLastMany = stmt<
      UPDATE runs r SET status = 'succeeded', error = NULL, started_at = COALESCE(r.started_at, d.now),
        finished_at = d.now, updated_at = d.now, ${NOT_WAITING}
      FROM done d WHERE r.id = d.run_id AND r.${runMayBecome('succeeded')}
-     RETURNING d.key AS step_key, r.*
+     RETURNING d.key AS step_key, r.id, r.status,
+       CASE WHEN d.wanted THEN row_to_json(r)::text END AS run
    )
-   SELECT true AS finished_now, f.* FROM finished f
+   SELECT true AS finished_now, f.step_key, f.id, f.status, f.run FROM finished f
    UNION ALL
    -- Recorded, yet the run could not succeed (no longer running): its status as it is.
-   SELECT false, d.key, r.* FROM done d JOIN runs r ON r.id = d.run_id
+   SELECT false, d.key, r.id, r.status, NULL FROM done d JOIN runs r ON r.id = d.run_id
    WHERE d.run_id NOT IN (SELECT id FROM finished)`,
 );
 

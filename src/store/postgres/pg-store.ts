@@ -608,7 +608,7 @@ export class PostgresStore implements Store {
         (a.queued_at ?? 0) - (b.queued_at ?? 0) ||
         (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     );
-    return rows.map((row) => ({ ...toClaimed(row, lease), input: row.input }));
+    return rows.map((row) => toClaimed(row, lease, row.input));
   }
 
   async renewLeases(
@@ -694,6 +694,7 @@ export class PostgresStore implements Store {
         db,
         ...S.resultColumns(lasts),
         ...S.logColumns(lasts.flatMap((i) => i.logs ?? [])),
+        lasts.map((i) => i.returnRun === true),
       );
       if (finished.some((r) => r.finished_now)) notifyAfterCommit(db);
       return finished;
@@ -707,7 +708,7 @@ export class PostgresStore implements Store {
         runStatus: row.status,
         claimed: [],
         queuedMore: false,
-        ...(row.finished_now ? { finishedRun: toRun(row) } : {}),
+        ...(row.run !== null ? { finishedRun: toRun(JSON.parse(row.run) as RunRow) } : {}),
       };
     });
     return results;
