@@ -22,7 +22,7 @@ import {
 import type { Peer, PeerConfig } from '../adapter.js';
 
 /** Steps running at once per worker: the best drain concurrency of Weft's own benchmark. */
-const DRAIN_CONCURRENCY = 256;
+const DRAIN_CONCURRENCY = 1024;
 /** Local workloads: 128, the concurrency at which Weft's own 1 → 100 → 1 figure is measured. */
 const LOCAL_CONCURRENCY = 128;
 /** Runs per `engine.submitMany` call, as the peers' bulk enqueues take 1,000 jobs per call. */
