@@ -125,7 +125,9 @@ describe('LazyAbortController', () => {
     const signal = late.signal;
     expect(signalOf(late)).toBe(signal);
     let heard: unknown = null;
-    signal.addEventListener('abort', () => (heard = signal.reason));
+    signal.addEventListener('abort', () => {
+      heard = signal.reason as unknown;
+    });
     late.abort(reason);
     expect(heard).toBe(reason);
   });
