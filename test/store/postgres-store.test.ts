@@ -105,6 +105,22 @@ describe('PostgresStore specifics', () => {
     }
   }
 
+  /** Creates the one-node pipeline run `id` (its step `a`) at `at`. */
+  const oneNodeRun = (store: PostgresStore, id: string, at: number, extra: Partial<NewRun> = {}) =>
+    store.createRun(
+      {
+        id,
+        kind: 'pipeline',
+        definition: 'd',
+        input: '{}',
+        outputs: [],
+        trigger: 't',
+        createdAt: at,
+        ...extra,
+      },
+      [{ key: 'a', node: 'a', dependsOn: [] }],
+    );
+
   async function versions(schema: string): Promise<number[]> {
     const rows = await query<{ version: number }>(
       `SELECT version FROM "${schema}".weft_migrations ORDER BY version`,
@@ -179,18 +195,7 @@ describe('PostgresStore specifics', () => {
     const store = await PostgresStore.connect(database.url, { schema: freshSchema() });
     try {
       const at = Date.UTC(2026, 0, 1);
-      const { run } = await store.createRun(
-        {
-          id: 'run_1',
-          kind: 'pipeline',
-          definition: 'd',
-          input: '{}',
-          outputs: [],
-          trigger: 't',
-          createdAt: at,
-        },
-        [{ key: 'a', node: 'a', dependsOn: [] }],
-      );
+      const { run } = await oneNodeRun(store, 'run_1', at);
       expect(run.createdAt).toBe(at);
       const [step] = await store.listSteps('run_1');
       expect(step?.availableAt).toBe(at);
@@ -205,19 +210,10 @@ describe('PostgresStore specifics', () => {
     try {
       const now = Date.UTC(2026, 0, 1);
       for (const id of ['run_a', 'run_b', 'run_c']) {
-        await store.createRun(
-          {
-            id,
-            kind: 'pipeline',
-            definition: 'd',
-            input: '{"day":"2026-01-01"}',
-            outputs: [],
-            trigger: 't',
-            createdAt: now,
-            tags: ['x', 'with space'],
-          },
-          [{ key: 'a', node: 'a', dependsOn: [] }],
-        );
+        await oneNodeRun(store, id, now, {
+          input: '{"day":"2026-01-01"}',
+          tags: ['x', 'with space'],
+        });
       }
       const claimed = await store.claimSteps({ workerId: 'w', limit: 3, now, leaseMs: 60_000 });
       expect(claimed).toHaveLength(3);
@@ -266,20 +262,7 @@ describe('PostgresStore specifics', () => {
         CREATE CONSTRAINT TRIGGER note_mode AFTER UPDATE ON "${schema}".steps
           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".note_mode();`);
       const now = Date.UTC(2026, 0, 1);
-      for (const id of ['run_a', 'run_b']) {
-        await store.createRun(
-          {
-            id,
-            kind: 'pipeline',
-            definition: 'd',
-            input: '{}',
-            outputs: [],
-            trigger: 't',
-            createdAt: now,
-          },
-          [{ key: 'a', node: 'a', dependsOn: [] }],
-        );
-      }
+      for (const id of ['run_a', 'run_b']) await oneNodeRun(store, id, now);
       const claimed = await store.claimSteps({ workerId: 'w', limit: 2, now, leaseMs: 60_000 });
       expect(claimed).toHaveLength(2);
       const modes = async () =>
@@ -340,18 +323,7 @@ describe('PostgresStore specifics', () => {
     try {
       const now = Date.UTC(2026, 0, 1);
       let told = next();
-      await writer.createRun(
-        {
-          id: 'run_told',
-          kind: 'pipeline',
-          definition: 'd',
-          input: '{}',
-          outputs: [],
-          trigger: 't',
-          createdAt: now,
-        },
-        [{ key: 'a', node: 'a', dependsOn: [] }],
-      );
+      await oneNodeRun(writer, 'run_told', now);
       await told;
       expect(seen).toEqual(['queued']);
       const [a] = await writer.claimSteps({ workerId: 'w', limit: 1, now, leaseMs: 60_000 });
