@@ -19,7 +19,11 @@ import pg from 'pg';
 import { decode } from '../../src/core/codec.js';
 import { Engine } from '../../src/engine/engine.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import { claimQueuedSql, NEVER } from '../../src/store/postgres/pg-statements.js';
+import {
+  claimQueuedSql,
+  completeLastMany,
+  logColumns,
+} from '../../src/store/postgres/pg-statements.js';
 import { RANDOM_PAGE_COST } from '../../src/store/postgres/pg-store.js';
 import {
   definitions,
@@ -516,29 +520,10 @@ export async function postgresBenchmarks(options: PostgresOptions): Promise<Post
           name: `2 drain ${n} by SQL alone, set-based, ${batch} per batch (floor)`,
           unit: 'tasks/s',
           value: summarize(rates),
-          perTask: { what: 'task', queries: 7 / batch, transactions: 2 / batch },
-          note: "claim (the store's claim SQL) + complete in 2 transactions per batch, no engine",
+          perTask: { what: 'task', queries: 2 / batch, transactions: 2 / batch },
+          note: "the store's claim and batched completion statements, one each per batch, no engine",
         });
       }
-      // A design probe, not Weft as it is: the same floor if a one-node run were stored as one
-      // row (its step's state as columns of the run), the store's contract change that would
-      // matter most for this benchmark.
-      const probe: number[] = [];
-      for (let r = 0; r < drainReps; r++) {
-        const db = await freshSchema(server.url);
-        try {
-          probe.push(await oneRowDrain(server.url, db.schema, n, 500));
-        } finally {
-          await db.drop();
-        }
-      }
-      add({
-        name: `2 drain ${n} by SQL alone, one row per run (design probe), 500 per batch`,
-        unit: 'tasks/s',
-        value: summarize(probe),
-        perTask: { what: 'task', queries: 2 / 500, transactions: 2 / 500 },
-        note: 'a table of its own: the run with its one step as columns, the same indexes on runs and for claims; claim + complete (with its attempt row), no engine',
-      });
     }
 
     // 3–5 run in one process (caller and worker), each on a fresh schema.
@@ -813,104 +798,11 @@ async function bareStatements(url: string, quick: boolean): Promise<Record<strin
 }
 
 /**
- * The set-based drain of {@link setBasedDrain} on a layout the store does not have: a one-node
- * run as one row, its step's state (attempt, lease, output) kept as columns of the run. The
- * table has the indexes the store keeps on runs (status, definition, idempotency key, parent)
- * and on steps for claims, wake-ups and leases. A claim turns the disk flush off for its own
- * commit and marks the runs running, as the store's does; a completion records the outputs,
- * the runs' success and an attempt row per run in one statement, committed durably. Returns
- * tasks/s.
- */
-async function oneRowDrain(url: string, schema: string, n: number, batch: number) {
-  return admin(url, async (c) => {
-    await c.query(`SET search_path = ${schema}`);
-    await c.query(`SET random_page_cost = ${RANDOM_PAGE_COST}`);
-    await c.query(`
-      CREATE TABLE probe_runs (
-        id TEXT COLLATE "C" PRIMARY KEY, kind TEXT NOT NULL, definition TEXT NOT NULL,
-        status TEXT NOT NULL, input TEXT NOT NULL, outputs TEXT[] NOT NULL, trigger TEXT NOT NULL,
-        parent_run_id TEXT COLLATE "C", idempotency_key TEXT, tags TEXT[] NOT NULL,
-        priority INTEGER NOT NULL DEFAULT 0, error JSONB, created_at BIGINT NOT NULL,
-        started_at BIGINT, finished_at BIGINT, updated_at BIGINT NOT NULL,
-        node TEXT NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, output TEXT,
-        available_at BIGINT NOT NULL, queued_at BIGINT, lease_owner TEXT, lease_expires_at BIGINT,
-        labels TEXT[]);
-      CREATE UNIQUE INDEX ON probe_runs (definition, idempotency_key) WHERE idempotency_key IS NOT NULL;
-      CREATE INDEX ON probe_runs (status, id DESC);
-      CREATE INDEX ON probe_runs (definition, id DESC);
-      CREATE INDEX ON probe_runs (parent_run_id, id) WHERE parent_run_id IS NOT NULL;
-      CREATE INDEX probe_claim ON probe_runs (priority DESC, queued_at, id)
-        WHERE status = 'queued' AND available_at < ${NEVER};
-      CREATE INDEX ON probe_runs (available_at) WHERE status = 'queued';
-      CREATE INDEX ON probe_runs (lease_expires_at) WHERE status = 'running' AND lease_expires_at IS NOT NULL;
-      CREATE TABLE probe_attempts (
-        run_id TEXT COLLATE "C" NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL,
-        worker_id TEXT, started_at BIGINT NOT NULL, finished_at BIGINT NOT NULL, error JSONB,
-        PRIMARY KEY (run_id, attempt));`);
-    const at = Date.now();
-    await c.query(
-      `INSERT INTO probe_runs (id, kind, definition, status, input, outputs, trigger, tags,
-         created_at, updated_at, node, available_at, queued_at)
-       SELECT 'run_' || lpad(g::text, 8, '0'), 'pipeline', 'pg-noop', 'queued', '{}', '{}',
-         'api', '{}', $1, $1, 'work', $1, $1
-       FROM generate_series(1, $2::int) g`,
-      [at, n],
-    );
-    await c.query('ANALYZE probe_runs');
-    const worker = 'wkr_probe';
-    let done = 0;
-    const t0 = performance.now();
-    while (done < n) {
-      const now = Date.now();
-      const claimed = (
-        await c.query<{ id: string; attempt: number }>({
-          name: 'probe_claim',
-          text: `WITH picked AS (
-                   SELECT ctid AS tid FROM probe_runs
-                   WHERE status = 'queued' AND available_at < ${NEVER} AND available_at <= $3
-                     AND definition = ANY($5::text[])
-                   ORDER BY priority DESC, queued_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-                 UPDATE probe_runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
-                   lease_expires_at = $2, started_at = $3, updated_at = $3
-                 WHERE ctid = ANY(ARRAY(SELECT tid FROM picked)) AND status = 'queued'
-                 RETURNING id, node, attempt, kind, definition, input,
-                   (SELECT set_config('synchronous_commit', 'off', true)) AS commit_unflushed`,
-          values: [worker, now + 30_000, now, batch, ['pg-noop']],
-        })
-      ).rows;
-      if (claimed.length === 0) throw new Error(`one-row drain: queue empty after ${done}`);
-      const end = Date.now();
-      await c.query({
-        name: 'probe_complete',
-        text: `WITH done AS (
-                 UPDATE probe_runs r SET status = 'succeeded', output = u.output, finished_at = $4,
-                   updated_at = $4, lease_owner = NULL, lease_expires_at = NULL
-                 FROM unnest($1::text[], $2::int[], $3::text[]) AS u(id, attempt, output)
-                 WHERE r.id = u.id AND r.status = 'running' AND r.attempt = u.attempt
-                   AND r.lease_owner = $5
-                 RETURNING r.id, r.attempt, r.started_at)
-               INSERT INTO probe_attempts (run_id, attempt, status, worker_id, started_at, finished_at)
-               SELECT id, attempt, 'succeeded', $5, started_at, $4 FROM done`,
-        values: [
-          claimed.map((r) => r.id),
-          claimed.map((r) => r.attempt),
-          claimed.map(() => '0'),
-          end,
-          worker,
-        ],
-      });
-      done += claimed.length;
-    }
-    return (n * 1000) / (performance.now() - t0);
-  });
-}
-
-/**
- * Drains `n` queued one-node runs by SQL alone, `batch` at a time, on one connection: claims
- * with the store's own claim statement (and marks the runs running, as the store does), then
- * completes the batch set-based in one transaction: lock the runs, succeed the steps and write
- * their attempt rows (one statement), count down dependents, finish the runs with nothing left.
- * What the engine could reach if every transition were set-based. Returns tasks/s.
+ * Drains `n` queued one-node runs by SQL alone, `batch` at a time, on one connection, with the
+ * store's own statements and no engine: its claim (which marks the runs running and commits
+ * without waiting for the disk), then its batched completion of runs' last steps (each run's
+ * result, attempt row and success in one statement, committed durably). What the engine could
+ * reach if its own work cost nothing. Returns tasks/s.
  */
 async function setBasedDrain(
   url: string,
@@ -920,7 +812,7 @@ async function setBasedDrain(
 ): Promise<number> {
   return admin(url, async (c) => {
     await c.query(`SET search_path = ${schema}`);
-    // The store's own claim statement, and its planner setting.
+    // The store's own statements, and its planner setting.
     await c.query(`SET random_page_cost = ${RANDOM_PAGE_COST}`);
     const claimSql = claimQueuedSql({ runId: false, definitions: true, labels: false });
     const worker = 'wkr_floor';
@@ -929,55 +821,30 @@ async function setBasedDrain(
     while (done < n) {
       const now = Date.now();
       const claimed = (
-        await c.query<{ run_id: string; key: string }>({
+        await c.query<{ run_id: string; key: string; attempt: number }>({
           name: 'floor_claim',
           text: claimSql,
           values: [worker, now + 30_000, now, batch, ['pg-noop']],
         })
       ).rows;
-      const runs = [...new Set(claimed.map((r) => r.run_id))].sort();
       if (claimed.length === 0) throw new Error(`set-based drain: queue empty after ${done}`);
       const end = Date.now();
-      await c.query('BEGIN');
-      await c.query({
-        name: 'floor_lock',
-        text: 'SELECT id FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-        values: [runs],
-      });
-      await c.query({
-        name: 'floor_complete',
-        text: `WITH done AS (
-                 UPDATE steps s SET status = 'succeeded', output = u.output, finished_at = $4,
-                   lease_owner = NULL, lease_expires_at = NULL
-                 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(run_id, key, output)
-                 WHERE s.run_id = u.run_id AND s.key = u.key AND s.status = 'running' AND s.lease_owner = $5
-                 RETURNING s.run_id, s.key, s.attempt, s.started_at)
-               INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at)
-               SELECT run_id, key, attempt, 'succeeded', $5, started_at, $4 FROM done`,
-        values: [
-          claimed.map((r) => r.run_id),
-          claimed.map((r) => r.key),
-          claimed.map(() => '0'),
-          end,
-          worker,
-        ],
-      });
-      await c.query({
-        name: 'floor_countdown',
-        text: `UPDATE steps s SET waiting_on = s.waiting_on - 1 FROM step_edges e,
-                 unnest($1::text[], $2::text[]) AS u(run_id, key)
-               WHERE e.run_id = u.run_id AND e.from_key = u.key AND s.run_id = e.run_id AND s.key = e.to_key
-                 AND s.status = 'pending'`,
-        values: [claimed.map((r) => r.run_id), claimed.map((r) => r.key)],
-      });
-      await c.query({
-        name: 'floor_finish',
-        text: `UPDATE runs r SET status = 'succeeded', finished_at = $2, updated_at = $2
-               WHERE r.id = ANY($1::text[]) AND r.status = 'running'
-                 AND NOT EXISTS (SELECT 1 FROM steps x WHERE x.run_id = r.id AND x.status IN ('pending', 'queued', 'running'))`,
-        values: [runs, end],
-      });
-      await c.query('COMMIT');
+      const finished = await completeLastMany(
+        c,
+        claimed.map((r) => r.run_id),
+        claimed.map((r) => r.key),
+        claimed.map((r) => r.attempt),
+        claimed.map(() => worker),
+        claimed.map(() => '0'),
+        claimed.map(() => end),
+        ...logColumns([]),
+        claimed.map(() => false),
+      );
+      if (finished.length !== claimed.length) {
+        throw new Error(
+          `set-based drain: ${claimed.length - finished.length} results not recorded`,
+        );
+      }
       done += claimed.length;
     }
     return (n * 1000) / (performance.now() - t0);

@@ -105,21 +105,20 @@ describe('PostgresStore specifics', () => {
     }
   }
 
+  /** A pipeline run `id` created at `at`. */
+  const baseRun = (id: string, at: number): NewRun => ({
+    id,
+    kind: 'pipeline',
+    definition: 'd',
+    input: '{}',
+    outputs: [],
+    trigger: 't',
+    createdAt: at,
+  });
+
   /** Creates the one-node pipeline run `id` (its step `a`) at `at`. */
   const oneNodeRun = (store: PostgresStore, id: string, at: number, extra: Partial<NewRun> = {}) =>
-    store.createRun(
-      {
-        id,
-        kind: 'pipeline',
-        definition: 'd',
-        input: '{}',
-        outputs: [],
-        trigger: 't',
-        createdAt: at,
-        ...extra,
-      },
-      [{ key: 'a', node: 'a', dependsOn: [] }],
-    );
+    store.createRun({ ...baseRun(id, at), ...extra }, [{ key: 'a', node: 'a', dependsOn: [] }]);
 
   async function versions(schema: string): Promise<number[]> {
     const rows = await query<{ version: number }>(
@@ -242,6 +241,219 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  describe('compact runs: a run of one plain step holds it in its own row', () => {
+    const withStore = async (fn: (store: PostgresStore, schema: string) => Promise<void>) => {
+      const schema = freshSchema();
+      const store = await PostgresStore.connect(database.url, { schema });
+      try {
+        await fn(store, schema);
+      } finally {
+        await store.close();
+      }
+    };
+    const rowsOf = async (schema: string, id: string) => ({
+      steps: Number(
+        (
+          await query<{ n: string }>(
+            `SELECT count(*) AS n FROM "${schema}".steps WHERE run_id = $1`,
+            [id],
+          )
+        )[0]!.n,
+      ),
+      compact:
+        (
+          await query<{ step_key: string | null }>(
+            `SELECT step_key FROM "${schema}".runs WHERE id = $1`,
+            [id],
+          )
+        )[0]!.step_key !== null,
+    });
+
+    it('is enqueued, claimed and finished without a row of steps, and reads as one step', () =>
+      withStore(async (store, schema) => {
+        const now = Date.UTC(2026, 0, 1);
+        await oneNodeRun(store, 'run_c', now);
+        await store.createRuns([
+          {
+            run: { ...baseRun('run_b1', now) },
+            steps: [{ key: 'a', node: 'a', dependsOn: [] }],
+          },
+          // Two steps, labels, another priority than the run's: a row of steps each.
+          {
+            run: baseRun('run_b2', now),
+            steps: [
+              { key: 'a', node: 'a', dependsOn: [] },
+              { key: 'b', node: 'b', dependsOn: ['a'] },
+            ],
+          },
+          {
+            run: baseRun('run_b3', now),
+            steps: [{ key: 'a', node: 'a', dependsOn: [], labels: ['gpu'] }],
+          },
+          {
+            run: baseRun('run_b4', now),
+            steps: [{ key: 'a', node: 'a', dependsOn: [], priority: 3 }],
+          },
+        ]);
+        expect(await rowsOf(schema, 'run_c')).toEqual({ steps: 0, compact: true });
+        expect(await rowsOf(schema, 'run_b1')).toEqual({ steps: 0, compact: true });
+        expect(await rowsOf(schema, 'run_b2')).toEqual({ steps: 2, compact: false });
+        expect(await rowsOf(schema, 'run_b3')).toEqual({ steps: 1, compact: false });
+        expect(await rowsOf(schema, 'run_b4')).toEqual({ steps: 1, compact: false });
+        const [queued] = await store.listSteps('run_c');
+        expect(queued).toMatchObject({
+          runId: 'run_c',
+          key: 'a',
+          node: 'a',
+          status: 'queued',
+          attempt: 0,
+          availableAt: now,
+          queuedAt: now,
+          startedAt: null,
+          kind: 'node',
+          origin: 'run',
+        });
+        const claimed = await store.claimSteps({
+          workerId: 'w',
+          limit: 1,
+          now: now + 5,
+          leaseMs: 1_000,
+          runId: 'run_c',
+        });
+        expect(claimed).toEqual([
+          expect.objectContaining({
+            runId: 'run_c',
+            key: 'a',
+            attempt: 1,
+            leaseExpiresAt: now + 1_005,
+          }),
+        ]);
+        expect(await store.getStep('run_c', 'a')).toMatchObject({
+          status: 'running',
+          leaseOwner: 'w',
+          startedAt: now + 5,
+        });
+        expect((await store.getRun('run_c'))!.status).toBe('running');
+        expect(await store.countRunningByWorker()).toEqual(new Map([['w', 1]]));
+        expect(await store.renewLeases('w', [{ runId: 'run_c', key: 'a' }], now + 9_000)).toEqual(
+          [],
+        );
+        expect(await store.renewLeases('v', [{ runId: 'run_c', key: 'a' }], now + 9_000)).toEqual([
+          { runId: 'run_c', key: 'a' },
+        ]);
+        expect((await store.getStep('run_c', 'a'))!.leaseExpiresAt).toBe(now + 9_000);
+        const done = await store.completeStep({
+          runId: 'run_c',
+          key: 'a',
+          attempt: 1,
+          workerId: 'w',
+          output: '42',
+          now: now + 10,
+          mayFinish: true,
+        });
+        expect(done).toMatchObject({ applied: true, runStatus: 'succeeded' });
+        expect(await rowsOf(schema, 'run_c')).toEqual({ steps: 0, compact: true });
+        expect(await store.listSteps('run_c')).toEqual([
+          expect.objectContaining({
+            status: 'succeeded',
+            output: '42',
+            attempt: 1,
+            leaseOwner: null,
+            startedAt: now + 5,
+            finishedAt: now + 10,
+          }),
+        ]);
+        expect(await store.getOutputs('run_c', ['a', 'b'])).toEqual(new Map([['a', '42']]));
+        expect(await store.listAttempts('run_c')).toEqual([
+          expect.objectContaining({
+            attempt: 1,
+            status: 'succeeded',
+            workerId: 'w',
+            startedAt: now + 5,
+          }),
+        ]);
+        const run = (await store.getRun('run_c'))!;
+        expect([run.status, run.startedAt, run.finishedAt]).toEqual([
+          'succeeded',
+          now + 5,
+          now + 10,
+        ]);
+        // A result that no longer holds the step is refused.
+        expect(
+          await store.completeStep({
+            runId: 'run_c',
+            key: 'a',
+            attempt: 1,
+            workerId: 'w',
+            output: '7',
+            now: now + 11,
+            mayFinish: true,
+          }),
+        ).toMatchObject({ applied: false });
+        expect((await store.getStep('run_c', 'a'))!.output).toBe('42');
+      }));
+
+    it('claims compact runs and steps in one priority order', () =>
+      withStore(async (store) => {
+        const now = Date.UTC(2026, 0, 1);
+        await oneNodeRun(store, 'run_1', now, { priority: 0 });
+        await store.createRun({ ...baseRun('run_2', now + 1), priority: 5 }, [
+          { key: 'a', node: 'a', dependsOn: [] },
+          { key: 'b', node: 'b', dependsOn: [] },
+        ]);
+        await oneNodeRun(store, 'run_3', now + 2, { priority: 9 });
+        await oneNodeRun(store, 'run_4', now + 3, { priority: 5 });
+        const order = async (limit: number) =>
+          (await store.claimSteps({ workerId: 'w', limit, now: now + 10, leaseMs: 1_000 })).map(
+            (c) => `${c.runId}/${c.key}`,
+          );
+        expect(await order(3)).toEqual(['run_3/a', 'run_2/a', 'run_2/b']);
+        expect(await order(3)).toEqual(['run_4/a', 'run_1/a']);
+        expect(await order(3)).toEqual([]);
+      }));
+
+    it('moves its step to a row of steps for a retry, a lease taken back or a cancellation', () =>
+      withStore(async (store, schema) => {
+        const now = Date.UTC(2026, 0, 1);
+        for (const id of ['run_r', 'run_l', 'run_x']) await oneNodeRun(store, id, now);
+        await store.claimSteps({ workerId: 'w', limit: 3, now, leaseMs: 1_000 });
+        // A retry.
+        const retried = await store.failStep({
+          runId: 'run_r',
+          key: 'a',
+          attempt: 1,
+          workerId: 'w',
+          error: { name: 'Error', message: 'no' },
+          retryAt: now + 50,
+          now: now + 10,
+          failFast: false,
+        });
+        expect(retried.applied).toBe(true);
+        expect(await rowsOf(schema, 'run_r')).toEqual({ steps: 1, compact: false });
+        expect(await store.listSteps('run_r')).toEqual([
+          expect.objectContaining({ status: 'queued', attempt: 1, availableAt: now + 50 }),
+        ]);
+        expect((await store.getRun('run_r'))!.status).toBe('running');
+        const [again] = await store.claimSteps({
+          workerId: 'w',
+          limit: 1,
+          now: now + 50,
+          leaseMs: 1_000,
+        });
+        expect(again).toMatchObject({ runId: 'run_r', attempt: 2 });
+        // A lease taken back (run_r, claimed again, is held until now + 1_050).
+        expect(await store.requeueExpired(now + 1_001)).toBe(2);
+        expect(await rowsOf(schema, 'run_l')).toEqual({ steps: 1, compact: false });
+        expect(await store.getStep('run_l', 'a')).toMatchObject({ status: 'queued', attempt: 1 });
+        expect((await store.listAttempts('run_l')).map((a) => a.status)).toEqual(['interrupted']);
+        // A cancellation.
+        await store.cancelRun('run_l', now + 1_002, 'test');
+        expect((await store.getRun('run_l'))!.status).toBe('cancelled');
+        expect((await store.getStep('run_l', 'a'))!.status).toBe('cancelled');
+        expect(await store.countRunningByWorker()).toEqual(new Map([['w', 1]]));
+      }));
+  });
+
   it('a claim commits without waiting for the disk; the result it leads to waits', async () => {
     const schema = freshSchema();
     // The test server may not wait for the disk by default: this store's connections do.
@@ -260,18 +472,22 @@ describe('PostgresStore specifics', () => {
           RETURN NULL;
         END $$;
         CREATE CONSTRAINT TRIGGER note_mode AFTER UPDATE ON "${schema}".steps
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".note_mode();
+        CREATE CONSTRAINT TRIGGER note_mode AFTER UPDATE ON "${schema}".runs
           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".note_mode();`);
       const now = Date.UTC(2026, 0, 1);
       for (const id of ['run_a', 'run_b']) await oneNodeRun(store, id, now);
       const claimed = await store.claimSteps({ workerId: 'w', limit: 2, now, leaseMs: 60_000 });
       expect(claimed).toHaveLength(2);
-      const modes = async () =>
-        (
-          await query<{ status: string; mode: string }>(
-            `SELECT status, mode FROM "${schema}".commit_modes ORDER BY status`,
-          )
-        ).map((r) => `${r.status} ${r.mode}`);
-      expect(await modes()).toEqual(['running off', 'running off']);
+      // The modes of the commits since the last call (each run's step is held in the run's row,
+      // migration 0009, until something other than a success happens to it).
+      const modes = async () => {
+        const rows = await query<{ status: string; mode: string }>(
+          `DELETE FROM "${schema}".commit_modes RETURNING status, mode`,
+        );
+        return [...new Set(rows.map((r) => `${r.status} ${r.mode}`))].sort();
+      };
+      expect(await modes()).toEqual(['running off']);
       // The results: one alone, two at once (each path that records a single task's end).
       const complete = (c: (typeof claimed)[number]) => ({
         runId: c.runId,
@@ -283,6 +499,7 @@ describe('PostgresStore specifics', () => {
         mayFinish: true,
       });
       await store.completeStep(complete(claimed[0]!));
+      expect(await modes()).toEqual(['succeeded on']);
       const { output: _, mayFinish: __, ...ref } = complete(claimed[1]!);
       await store.failStep({
         ...ref,
@@ -290,16 +507,12 @@ describe('PostgresStore specifics', () => {
         retryAt: now,
         failFast: false,
       });
+      // The run stays running; its step, now a row of `steps`, is queued again.
+      expect(await modes()).toEqual(['queued on', 'running on']);
       const [again] = await store.claimSteps({ workerId: 'w', limit: 1, now, leaseMs: 60_000 });
+      expect(await modes()).toEqual(['running off']);
       await store.completeSteps([complete(again!)]);
-      expect(await modes()).toEqual([
-        'queued on',
-        'running off',
-        'running off',
-        'running off',
-        'succeeded on',
-        'succeeded on',
-      ]);
+      expect(await modes()).toEqual(['succeeded on']);
     } finally {
       await store.close();
     }

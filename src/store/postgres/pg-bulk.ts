@@ -26,14 +26,17 @@ function insertRunsSql(keyed: boolean): string {
     keyed ? `WHERE ${alias}.run_id IN (SELECT id FROM inserted)` : '';
   return `WITH inserted AS (
      INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id,
-       idempotency_key, tags, priority, created_at, updated_at, partition_key)
+       idempotency_key, tags, priority, created_at, updated_at, partition_key, step_key,
+       step_node, step_attempt)
      SELECT r.id, r.kind, r.definition, 'queued', r.input, r.outputs::text[], r.trigger,
        r.parent_run_id, r.idempotency_key, r.tags::text[], r.priority, r.created_at,
-       r.created_at, r.partition_key
+       r.created_at, r.partition_key, r.step_key, r.step_node,
+       CASE WHEN r.step_key IS NOT NULL THEN 0 END
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-       $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[])
+       $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[], $29::text[],
+       $30::text[])
        WITH ORDINALITY AS r(id, kind, definition, input, outputs, trigger, parent_run_id,
-         idempotency_key, tags, priority, created_at, partition_key, n)
+         idempotency_key, tags, priority, created_at, partition_key, step_key, step_node, n)
      ORDER BY r.n
      ${keyed ? 'ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING' : ''}
      RETURNING id
@@ -72,6 +75,27 @@ export interface NewStepRow {
   queued_at: number | null;
   finished_at: number | null;
   labels: string | null;
+}
+
+/**
+ * The one step of a run that is stored compact (migration 0009: the step's state in the run's
+ * own row, no row of `steps`), or null: a run of one plain node to run (no dependencies, no
+ * override, no labels, the run's priority) with no parent and no gate.
+ */
+export function compactStep(
+  run: NewRun,
+  checked: ReturnType<typeof checkNewSteps>,
+): { key: string; node: string } | null {
+  if (checked.length !== 1) return null;
+  if (run.parentRunId != null || run.maxActive != null || run.serial) return null;
+  const { step, deps } = checked[0]!;
+  if (deps.length > 0 || step.override !== undefined || (step.kind ?? 'node') !== 'node') {
+    return null;
+  }
+  if (step.labels?.length || (step.priority ?? run.priority ?? 0) !== (run.priority ?? 0)) {
+    return null;
+  }
+  return { key: step.key, node: step.node };
 }
 
 /**
@@ -166,6 +190,8 @@ function runColumns(
     priority: [] as number[],
     at: [] as number[],
     partition: [] as (string | null)[],
+    stepKey: [] as (string | null)[],
+    stepNode: [] as (string | null)[],
   };
   const s = {
     runId: [] as string[],
@@ -203,6 +229,15 @@ function runColumns(
     r.priority.push(run.priority ?? 0);
     r.at.push(at);
     r.partition.push(run.partition ?? null);
+    // A compact run holds its one step in its own row.
+    const compact = compactStep(run, checked);
+    r.stepKey.push(compact?.key ?? null);
+    r.stepNode.push(compact?.node ?? null);
+    if (compact) {
+      unfinished.add(run.id);
+      queued.add(run.id);
+      continue;
+    }
     const planned = stepRows(run, checked);
     if (planned.unfinished) unfinished.add(run.id);
     for (const row of planned.rows) {
@@ -256,5 +291,7 @@ function runColumns(
     e.runId,
     e.from,
     e.to,
+    r.stepKey,
+    r.stepNode,
   ];
 }

@@ -10,6 +10,14 @@
  * never see a half-done concurrent transition of the same run. Runs of different runs never
  * wait on each other. Claims take queued steps `FOR UPDATE SKIP LOCKED` (see
  * {@link claimQueued}).
+ *
+ * Compact runs (migration 0009). A run of one plain step (a task enqueued) keeps that step in
+ * its own row: it is enqueued, claimed and finished by writing one row each time, not two.
+ * Claims, lease renewals and the batched completion of runs' last steps read and write it
+ * there; the readers of steps ({@link steps}, {@link step}, {@link outputs}) show it as a step
+ * row. Every other transition locks the run first, and {@link lockRun} moves a compact run's
+ * step to a row of `steps` before anything else reads it ({@link materialize}): failures,
+ * retries, cancellations, leases taken back and concurrency slots take the general path.
  */
 import type pg from 'pg';
 import type { RunStatus } from '../../core/states.js';
@@ -68,6 +76,13 @@ const SKIPPABLE = `status IN (${list(stepSourcesOf('skipped'))})`;
 const CANCELLABLE = `status IN (${list(stepSourcesOf('cancelled'))})`;
 const CLAIMABLE_FROM = `status IN (${list(stepSourcesOf('running'))})`;
 const runMayBecome = (to: RunStatus): string => `status IN (${list(runSourcesOf(to))})`;
+/**
+ * A run finishing sets its compact step's output (`output`, for a compact run) and ends its
+ * lease (a run that is not compact has neither).
+ */
+const COMPACT_DONE = (output: string): string =>
+  `step_output = CASE WHEN step_key IS NOT NULL THEN ${output} END, lease_owner = NULL,
+       lease_expires_at = NULL`;
 /** The caller still holds the step: running, same attempt, same lease owner (fencing). */
 const HELD = `run_id = $1 AND key = $2 AND status = 'running' AND attempt = $3 AND lease_owner = $4`;
 
@@ -176,10 +191,76 @@ export function exec<P extends unknown[]>(text: string) {
  * the one before it, never skip it or fail. Every transition takes it first, and only one run
  * row per transition before any step row, so transitions of different runs never deadlock.
  */
-export const lockRun = stmt1<
+const lockRunRow = stmt1<
   [string],
-  { status: RunStatus; kind: RunRow['kind']; definition: string }
->('SELECT status, kind, definition FROM runs WHERE id = $1 FOR UPDATE');
+  { status: RunStatus; kind: RunRow['kind']; definition: string; compact: boolean }
+>(
+  'SELECT status, kind, definition, step_key IS NOT NULL AS compact FROM runs WHERE id = $1 FOR UPDATE',
+);
+/**
+ * Locks a run's row (see above) and, if the run is compact (its one step held in its own row,
+ * migration 0009), moves that step to a row of `steps` first: every transition after a lock
+ * reads and writes steps where the general path keeps them.
+ */
+export async function lockRun(
+  db: Db,
+  id: string,
+): Promise<{ status: RunStatus; kind: RunRow['kind']; definition: string } | undefined> {
+  const row = await lockRunRow(db, id);
+  if (row?.compact) await materialize(db, [id]);
+  return row;
+}
+/** {@link lockRun} for several runs (ids sorted: a fixed lock order); returns how many it locked. */
+export async function lockRuns(db: Db, ids: string[]): Promise<number> {
+  const rows = await lockCompactRuns(db, ids);
+  const compact = rows.filter((r) => r.compact).map((r) => r.id);
+  if (compact.length > 0) await materialize(db, compact);
+  return rows.length;
+}
+const lockCompactRuns = stmt<[string[]], { id: string; compact: boolean }>(
+  `SELECT id, step_key IS NOT NULL AS compact FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+);
+
+/**
+ * A compact run's step as a row of `steps` (the columns of {@link STEP_COLUMNS}), from the run
+ * row aliased `r`: its status is the run's (queued, running or succeeded), it was queued when
+ * the run was created, started when the run did, finished when it did.
+ */
+const COMPACT_STEP = `r.id AS run_id, r.step_key AS key, r.step_node AS node, NULL::text AS parent_key,
+  NULL::int AS idx, r.status AS status, r.step_attempt AS attempt, r.step_output AS output,
+  NULL::jsonb AS error, 0 AS waiting_on, r.created_at AS available_at, r.priority,
+  r.lease_owner, r.lease_expires_at, 'run' AS origin, 'node' AS kind, NULL::int AS seq,
+  r.created_at AS queued_at, CASE WHEN r.status <> 'queued' THEN r.started_at END AS started_at,
+  CASE WHEN r.status = 'succeeded' THEN r.finished_at END AS finished_at`;
+/** The columns of a step row as {@link StepRow} reads them. */
+const STEP_COLUMNS = `run_id, key, node, parent_key, idx, status, attempt, output, error, waiting_on,
+  available_at, priority, lease_owner, lease_expires_at, origin, kind, seq, queued_at, started_at,
+  finished_at`;
+
+/**
+ * Moves the steps of compact runs (ids; the others are skipped) to rows of `steps`, and clears
+ * them from the runs: the runs are locked (blocking, in id order) if the caller has not already.
+ * Returns the ids moved.
+ */
+export const materialize = stmt<[string[]], { run_id: string }>(
+  `WITH old AS (
+     SELECT r.id, r.step_key, r.step_node, r.status, r.step_attempt, r.step_output, r.priority,
+       r.lease_owner, r.lease_expires_at, r.created_at, r.started_at, r.finished_at
+     FROM runs r WHERE r.id = ANY($1::text[]) AND r.step_key IS NOT NULL ORDER BY r.id FOR UPDATE
+   ), cleared AS (
+     UPDATE runs r SET step_key = NULL, step_node = NULL, step_attempt = NULL, step_output = NULL,
+       lease_owner = NULL, lease_expires_at = NULL
+     FROM old WHERE r.id = old.id
+   )
+   INSERT INTO steps (run_id, key, node, kind, status, attempt, output, waiting_on, available_at,
+     priority, origin, queued_at, lease_owner, lease_expires_at, started_at, finished_at)
+   SELECT o.id, o.step_key, o.step_node, 'node', o.status, o.step_attempt, o.step_output, 0,
+     o.created_at, o.priority, 'run', o.created_at, o.lease_owner, o.lease_expires_at,
+     CASE WHEN o.status <> 'queued' THEN o.started_at END,
+     CASE WHEN o.status = 'succeeded' THEN o.finished_at END
+   FROM old o
+   RETURNING run_id`,
+);
 export const run = stmt1<[string], RunRow>('SELECT * FROM runs WHERE id = $1');
 export const runsFinished = stmt<[string[]], RunRow>(
   `SELECT * FROM runs WHERE id = ANY($1::text[]) AND status IN ('succeeded', 'failed', 'cancelled')`,
@@ -227,10 +308,18 @@ export const childIds = stmt<[string], { id: string }>(
 
 // Steps ------------------------------------------------------------------------------------
 
+// Reads of a run's steps read its compact step too (one of the two halves is empty).
 export const step = stmt1<[string, string], StepRow>(
-  'SELECT * FROM steps WHERE run_id = $1 AND key = $2',
+  `SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = $1 AND key = $2
+   UNION ALL
+   SELECT ${COMPACT_STEP} FROM runs r WHERE r.id = $1 AND r.step_key = $2`,
 );
-export const steps = stmt<[string], StepRow>('SELECT * FROM steps WHERE run_id = $1 ORDER BY ord');
+export const steps = stmt<[string], StepRow>(
+  `SELECT * FROM (SELECT ${STEP_COLUMNS}, ord FROM steps WHERE run_id = $1
+     UNION ALL
+     SELECT ${COMPACT_STEP}, 0 AS ord FROM runs r WHERE r.id = $1 AND r.step_key IS NOT NULL) s
+   ORDER BY ord`,
+);
 
 /**
  * A new run and its steps, in one statement: the run ($1-$15) unless its idempotency key is
@@ -298,6 +387,41 @@ export const insertRunAndSteps = stmt1<
    SELECT * FROM run`,
 );
 
+/**
+ * A new compact run (migration 0009: its one step held in its own row), in one statement,
+ * unless its idempotency key is taken (then no row). Claimed by its creator when `$14` (the
+ * worker) is set: running, attempt 1, leased until `$15`.
+ */
+export const insertCompactRun = stmt1<
+  [
+    string, // $1 id
+    string, // $2 kind
+    string, // $3 definition
+    string, // $4 input
+    string[], // $5 outputs
+    string, // $6 trigger
+    string | null, // $7 idempotency key
+    string[], // $8 tags
+    number, // $9 priority
+    number, // $10 created at
+    string | null, // $11 partition
+    string, // $12 step key
+    string, // $13 step node
+    string | null, // $14 claimed by
+    number | null, // $15 lease end
+  ],
+  RunRow
+>(
+  `INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, idempotency_key, tags,
+     priority, created_at, updated_at, partition_key, started_at, step_key, step_node, step_attempt,
+     lease_owner, lease_expires_at)
+   VALUES ($1, $2, $3, CASE WHEN $14::text IS NULL THEN 'queued' ELSE 'running' END, $4, $5, $6,
+     $7, $8, $9, $10, $10, $11, CASE WHEN $14::text IS NULL THEN NULL ELSE $10::bigint END, $12,
+     $13, CASE WHEN $14::text IS NULL THEN 0 ELSE 1 END, $14, $15)
+   ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+   RETURNING *`,
+);
+
 export const insertEdges = exec<[string, string[], string[]]>(
   `INSERT INTO step_edges (run_id, from_key, to_key)
    SELECT $1, f, t FROM unnest($2::text[], $3::text[]) AS e(f, t)
@@ -327,7 +451,9 @@ export const insertItems = exec<
    FROM unnest($2::text[]) WITH ORDINALITY AS i(key, n) ORDER BY i.n`,
 );
 export const outputs = stmt<[string, string[]], { key: string; output: string | null }>(
-  'SELECT key, output FROM steps WHERE run_id = $1 AND key = ANY($2::text[])',
+  `SELECT key, output FROM steps WHERE run_id = $1 AND key = ANY($2::text[])
+   UNION ALL
+   SELECT step_key, step_output FROM runs WHERE id = $1 AND step_key = ANY($2::text[])`,
 );
 export const itemOutputs = stmt<[string, string], { output: string | null }>(
   'SELECT output FROM steps WHERE run_id = $1 AND parent_key = $2 ORDER BY idx',
@@ -346,6 +472,11 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
  * read, not locked, so claims never wait on a transition of the run. A skipped row is re-read
  * by the UPDATE's status check, so a step claimed meanwhile is never claimed twice.
  *
+ * Compact runs (their one step in the run's row) are picked the same way from the runs, by
+ * the `runs_claim` index; of the steps and compact runs picked, the best `limit` in claim order
+ * (priority, then queue time) are claimed, so priorities hold across both. A compact run
+ * picked but not among them stays queued, locked only until the claim commits.
+ *
  * A claim commits without waiting for the disk (`synchronous_commit` off for its own
  * transaction, set once as it returns what it claimed): losing it to a crash of Postgres only
  * puts its steps back in the queue as they were, to be claimed again, which at-least-once
@@ -361,38 +492,71 @@ export const itemOutputs = stmt<[string, string], { output: string | null }>(
  */
 export function claimQueuedSql(filters: ClaimFilters): string {
   const where = [`s.status = 'queued'`, `s.${CLAIMABLE}`, 's.available_at <= $3'];
+  // A compact run is claimable from its creation on (it never waits for a time).
+  const compact = [`r.step_key IS NOT NULL`, `r.status = 'queued'`];
   // Parameters $1-$4 are fixed; the filters' follow in order.
   const next = (
     (n) => () =>
       `$${++n}`
   )(4);
-  if (filters.runId) where.push(`s.run_id = ${next()}`);
-  if (filters.definitions) where.push(`r.definition = ANY(${next()}::text[])`);
-  // A step with labels goes only to a worker that has them all.
+  if (filters.runId) {
+    const p = next();
+    where.push(`s.run_id = ${p}`);
+    compact.push(`r.id = ${p}`);
+  }
+  if (filters.definitions) {
+    const p = next();
+    where.push(`r.definition = ANY(${p}::text[])`);
+    compact.push(`r.definition = ANY(${p}::text[])`);
+  }
+  // A step with labels goes only to a worker that has them all (a compact run has none).
   where.push(
     filters.labels ? `(s.labels IS NULL OR s.labels <@ ${next()}::text[])` : 's.labels IS NULL',
   );
   return `WITH picked AS (
-      SELECT s.ctid AS tid, s.run_id, s.key, r.kind, r.definition, r.input
+      SELECT s.ctid AS tid, s.run_id, s.key, s.priority, s.queued_at, r.kind, r.definition, r.input
       FROM steps s JOIN runs r ON r.id = s.run_id
       WHERE ${where.join(' AND ')}
       ORDER BY s.priority DESC, s.queued_at, s.key
       LIMIT $4
       FOR UPDATE OF s SKIP LOCKED
-    )
-    , claimed AS (
+    ), compact AS (
+      SELECT r.ctid AS tid, r.id AS run_id, r.step_key AS key, r.priority, r.created_at AS queued_at
+      FROM runs r
+      WHERE ${compact.join(' AND ')}
+      ORDER BY r.priority DESC, r.created_at, r.id
+      LIMIT $4
+      FOR UPDATE SKIP LOCKED
+    ), chosen AS (
+      SELECT tid, is_compact FROM (
+        SELECT tid, false AS is_compact, priority, queued_at, key, run_id FROM picked
+        UNION ALL
+        SELECT tid, true, priority, queued_at, key, run_id FROM compact) c
+      ORDER BY priority DESC, queued_at, key, run_id
+      LIMIT $4
+    ), claimed AS (
       UPDATE steps s SET status = 'running', attempt = s.attempt + 1, lease_owner = $1,
         lease_expires_at = $2, started_at = $3
-      WHERE s.ctid = ANY(ARRAY(SELECT tid FROM picked)) AND s.${CLAIMABLE_FROM}
+      WHERE s.ctid = ANY(ARRAY(SELECT tid FROM chosen WHERE NOT is_compact)) AND s.${CLAIMABLE_FROM}
       RETURNING s.run_id, s.key, s.node, s.parent_key, s.idx, s.attempt, s.priority, s.queued_at
     ), started AS (
       UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $3), updated_at = $3,
         ${NOT_WAITING}
       WHERE id = ANY(ARRAY(SELECT run_id FROM claimed)) AND ${runMayBecome('running')}
+    ), claimed_compact AS (
+      UPDATE runs r SET status = 'running', step_attempt = r.step_attempt + 1, lease_owner = $1,
+        lease_expires_at = $2, started_at = COALESCE(r.started_at, $3), updated_at = $3
+      WHERE r.ctid = ANY(ARRAY(SELECT tid FROM chosen WHERE is_compact))
+        AND r.step_key IS NOT NULL AND r.status = 'queued'
+      RETURNING r.id AS run_id, r.step_key AS key, r.step_node AS node, NULL::text AS parent_key,
+        NULL::int AS idx, r.step_attempt AS attempt, r.priority, r.created_at AS queued_at,
+        r.kind, r.definition, r.input
     )
     SELECT c.*, p.kind, p.definition, p.input,
       (SELECT set_config('synchronous_commit', 'off', true)) AS commit_unflushed
-    FROM claimed c JOIN picked p USING (run_id, key)`;
+    FROM claimed c JOIN picked p USING (run_id, key)
+    UNION ALL
+    SELECT c.*, (SELECT set_config('synchronous_commit', 'off', true)) FROM claimed_compact c`;
 }
 export type ClaimedRow = ClaimRow & { priority: number; queued_at: number | null; input: string };
 
@@ -420,11 +584,20 @@ export const renewLeases = stmt<
   [number, string, string[], string[]],
   { run_id: string; key: string }
 >(
-  `UPDATE steps s SET lease_expires_at = $1
-   FROM unnest($3::text[], $4::text[]) AS h(run_id, key)
-   WHERE s.run_id = h.run_id AND s.key = h.key
-     AND ${onFound('h.key', "s.status = 'running' AND s.lease_owner = $2")}
-   RETURNING s.run_id, s.key`,
+  `WITH step AS (
+     UPDATE steps s SET lease_expires_at = $1
+     FROM unnest($3::text[], $4::text[]) AS h(run_id, key)
+     WHERE s.run_id = h.run_id AND s.key = h.key
+       AND ${onFound('h.key', "s.status = 'running' AND s.lease_owner = $2")}
+     RETURNING s.run_id, s.key
+   ), compact AS (
+     UPDATE runs r SET lease_expires_at = $1
+     FROM unnest($3::text[], $4::text[]) AS h(run_id, key)
+     WHERE r.id = h.run_id AND r.step_key = h.key
+       AND ${onFound('h.key', "r.status = 'running' AND r.lease_owner = $2")}
+     RETURNING r.id AS run_id, r.step_key AS key
+   )
+   SELECT run_id, key FROM step UNION ALL SELECT run_id, key FROM compact`,
 );
 export const succeed = stmt1<[string, string, number, string, string | null, number], HeldRow>(
   `UPDATE steps SET status = 'succeeded', output = $5, error = NULL, finished_at = $6, lease_owner = NULL, lease_expires_at = NULL
@@ -597,6 +770,17 @@ export const expired = stmt<[number, string[] | null], ExpiredRow>(
    ORDER BY run_id, key
    FOR UPDATE SKIP LOCKED`,
 );
+/**
+ * Compact runs (migration 0009) whose lease expired (or, given owners, held by those workers),
+ * locked as {@link expired} locks steps: the reaper moves their steps to `steps` first.
+ */
+export const expiredCompact = stmt<[number, string[] | null], { id: string }>(
+  `SELECT id FROM runs
+   WHERE step_key IS NOT NULL AND status = 'running' AND lease_expires_at IS NOT NULL
+     AND lease_owner IS NOT NULL AND (lease_expires_at < $1 OR lease_owner = ANY($2::text[]))
+   ORDER BY id
+   FOR UPDATE SKIP LOCKED`,
+);
 export const requeue = exec<[string, string, number, string | null, number]>(
   `UPDATE steps SET status = 'queued', available_at = $5, queued_at = $5, lease_owner = NULL, lease_expires_at = NULL
    WHERE run_id = $1 AND key = $2 AND status = 'running' AND attempt = $3 AND lease_owner = $4`,
@@ -767,8 +951,14 @@ export const upsertWorker = exec<[string, string, number, number, number, string
 export const workers = stmt<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at, id');
 export const removeWorker = exec<[string]>('DELETE FROM workers WHERE id = $1');
 export const runningByWorker = stmt<[], { worker: string; running: number }>(
-  `SELECT lease_owner AS worker, COUNT(*)::int AS running FROM steps
-   WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner`,
+  `SELECT worker, SUM(n)::int AS running FROM (
+     SELECT lease_owner AS worker, COUNT(*) AS n FROM steps
+     WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner
+     UNION ALL
+     SELECT lease_owner, COUNT(*) FROM runs
+     WHERE step_key IS NOT NULL AND status = 'running' AND lease_owner IS NOT NULL
+     GROUP BY lease_owner) c
+   GROUP BY worker`,
 );
 
 // Definitions -------------------------------------------------------------------------------
@@ -926,9 +1116,7 @@ export const queueSteps = exec<[string[], string[], number]>(
 export const runStatuses = stmt<[string[]], { id: string; status: RunStatus }>(
   'SELECT id, status FROM runs WHERE id = ANY($1::text[])',
 );
-export const lockRuns = exec<[string[]]>(
-  'SELECT 1 FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-);
+
 /** A map step counts down several of its items at once; it succeeds with its last one. */
 export const countDownMapBy = stmt1<
   [string, string, number, number],
@@ -964,12 +1152,18 @@ export const completeLastAtOnce = stmt1<
   { holding: number; went: number; lone: boolean | null } & Partial<RunRow & FinishedRow>
 >(
   `WITH run AS (
-     SELECT id, parent_run_id IS NULL AND max_active IS NULL AND NOT serial AS alone
+     SELECT id, parent_run_id IS NULL AND max_active IS NULL AND NOT serial AS alone,
+       step_key = $2 AND status = 'running' AND step_attempt = $3 AND lease_owner = $4
+         AS compact_held,
+       priority, started_at
      FROM runs WHERE id = $1 FOR UPDATE
    ), held AS (
      SELECT s.priority, s.kind, s.parent_key, run.alone FROM steps s JOIN run ON run.id = s.run_id
      WHERE s.run_id = $1 AND s.key = $2 AND s.status = 'running' AND s.attempt = $3
        AND s.lease_owner = $4
+     UNION ALL
+     -- A compact run's step (migration 0009), held in the run's own row.
+     SELECT run.priority, 'node', NULL, run.alone FROM run WHERE run.compact_held
    ), go AS (
      SELECT held.priority FROM held
      WHERE (held.alone OR NOT $7) AND held.parent_key IS NULL
@@ -988,10 +1182,13 @@ export const completeLastAtOnce = stmt1<
      RETURNING started_at
    ), step_attempt AS (
      INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
-     SELECT $1, $2, $3, 'succeeded', $4, COALESCE(done.started_at, $6), $6, NULL FROM done
+     SELECT $1, $2, $3, 'succeeded', $4, COALESCE(done.started_at, $6), $6, NULL::jsonb FROM done
+     UNION ALL
+     SELECT $1, $2, $3, 'succeeded', $4, COALESCE(run.started_at, $6), $6, NULL FROM run
+     WHERE run.compact_held AND EXISTS (SELECT 1 FROM go)
    ), finished AS (
      UPDATE runs SET status = 'succeeded', error = NULL, started_at = COALESCE(started_at, $6),
-       finished_at = $6, updated_at = $6, ${NOT_WAITING}
+       finished_at = $6, updated_at = $6, ${NOT_WAITING}, ${COMPACT_DONE('$5')}
      WHERE id = $1 AND ${runMayBecome('succeeded')} AND EXISTS (SELECT 1 FROM go)
      RETURNING *
    )
@@ -1028,11 +1225,15 @@ export const completeLastMany = stmt<
   // Each CTE reads the one before it (no join of two CTEs: the planner, expecting one row of
   // each, would compare every row of one with every row of the other).
   `WITH run AS (
-     SELECT r.id FROM unnest($1::text[]) AS u(id) JOIN runs r ON r.id = u.id
+     -- With each input: whether it holds its run's compact step (migration 0009).
+     SELECT u.*, r.started_at, ${onFound('u.key', "r.step_key = u.key AND r.status = 'running' AND r.step_attempt = u.attempt AND r.lease_owner = u.worker")} AS compact_held
+     FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[], $13::boolean[])
+       AS u(run_id, key, attempt, worker, output, now, wanted)
+     JOIN runs r ON r.id = u.run_id
      WHERE r.parent_run_id IS NULL AND r.max_active IS NULL AND NOT r.serial
      ORDER BY r.id FOR UPDATE OF r
    ), held AS (
-     SELECT i.*, s.parent_key IS NULL AND i.run_id IN (SELECT id FROM run)
+     SELECT i.*, false AS compact, s.parent_key IS NULL AND i.run_id IN (SELECT run_id FROM run)
        AND NOT EXISTS (SELECT 1 FROM step_edges e WHERE e.run_id = i.run_id AND e.from_key = i.key)
        AND NOT EXISTS (
          SELECT 1 FROM steps u WHERE u.run_id = i.run_id AND u.${UNFINISHED} AND u.key <> i.key)
@@ -1043,11 +1244,18 @@ export const completeLastMany = stmt<
        AS i(run_id, key, attempt, worker, output, now, wanted)
      JOIN steps s ON s.run_id = i.run_id AND s.key = i.key
        AND ${onFound('i.key', "s.status = 'running' AND s.attempt = i.attempt AND s.lease_owner = i.worker")}
-   ), done AS (
+     UNION ALL
+     -- Compact runs' steps (migration 0009), held in the runs' own rows: nothing else to wait on.
+     SELECT run_id, key, attempt, worker, output, now, wanted, true, true FROM run WHERE compact_held
+   ), step_done AS (
      UPDATE steps s SET status = 'succeeded', output = h.output, error = NULL,
        finished_at = h.now, lease_owner = NULL, lease_expires_at = NULL
-     FROM held h WHERE h.goes AND s.run_id = h.run_id AND s.key = h.key
-     RETURNING s.run_id, s.key, s.started_at, h.attempt, h.worker, h.now, h.wanted
+     FROM held h WHERE h.goes AND NOT h.compact AND s.run_id = h.run_id AND s.key = h.key
+     RETURNING s.run_id, s.key, s.started_at, h.attempt, h.worker, h.output, h.now, h.wanted
+   ), done AS (
+     SELECT * FROM step_done
+     UNION ALL
+     SELECT run_id, key, started_at, attempt, worker, output, now, wanted FROM run WHERE compact_held
    ), step_attempt AS (
      INSERT INTO attempts (run_id, step_key, attempt, status, worker_id, started_at, finished_at, error)
      SELECT d.run_id, d.key, d.attempt, 'succeeded', d.worker, COALESCE(d.started_at, d.now), d.now, NULL
@@ -1061,7 +1269,7 @@ export const completeLastMany = stmt<
      ORDER BY l.n
    ), finished AS (
      UPDATE runs r SET status = 'succeeded', error = NULL, started_at = COALESCE(r.started_at, d.now),
-       finished_at = d.now, updated_at = d.now, ${NOT_WAITING}
+       finished_at = d.now, updated_at = d.now, ${NOT_WAITING}, ${COMPACT_DONE('d.output')}
      FROM done d WHERE r.id = d.run_id AND r.${runMayBecome('succeeded')}
      RETURNING d.key AS step_key, r.id, r.status,
        CASE WHEN d.wanted THEN row_to_json(r)::text END AS run

@@ -77,7 +77,7 @@ import {
   toWorker,
   type RunRow,
 } from './pg-rows.js';
-import { insertPlainRuns, stepRows, type NewStepRow } from './pg-bulk.js';
+import { compactStep, insertPlainRuns, stepRows, type NewStepRow } from './pg-bulk.js';
 import { insertedRun } from '../contract/new-run.js';
 import * as P from './pg-partitions.js';
 import * as S from './pg-statements.js';
@@ -397,6 +397,8 @@ export class PostgresStore implements Store {
     const held =
       (maxActive !== null || serial) &&
       (await P.mustHold(db, run.definition, run.trigger, maxActive, serial));
+    const compact = compactStep(run, checked);
+    if (compact && !held) return this.#insertCompactRun(db, run, compact, claim);
     const { rows, edges, unfinished } = stepRows(run, checked);
     // The creator claims the first steps as it inserts them (`running`, attempt 1, leased to
     // it), in claim order: priority, then key; only those whose labels it has.
@@ -490,6 +492,61 @@ export class PostgresStore implements Store {
     if (!unfinished || queued > 0) notifyAfterCommit(db);
     // The run as inserted (started if it claimed), or as it finished at once: not read back.
     return { run: doneAtOnce ?? toRun(inserted), created: true, claimed };
+  }
+
+  /** `createRun` of a compact run (see {@link compactStep}), inside the caller's transaction. */
+  async #insertCompactRun(
+    db: Db,
+    run: NewRun,
+    step: { key: string; node: string },
+    claim: CreateClaim | undefined,
+  ): Promise<{ run: RunRecord; created: boolean; claimed: ClaimedStep[] }> {
+    const key = run.idempotencyKey ?? null;
+    const at = run.createdAt;
+    const mine = claim !== undefined && claim.limit > 0;
+    const lease = mine ? at + claim.leaseMs : null;
+    const inserted = await S.insertCompactRun(
+      db,
+      run.id,
+      run.kind,
+      run.definition,
+      run.input,
+      run.outputs,
+      run.trigger,
+      key,
+      run.tags ?? [],
+      run.priority ?? 0,
+      at,
+      run.partition ?? null,
+      step.key,
+      step.node,
+      mine ? claim.workerId : null,
+      lease,
+    );
+    if (!inserted) {
+      const existing = await S.runByIdempotency(db, run.definition, key!);
+      if (!existing) throw new WeftError('idempotency_conflict', `run key ${key} vanished`);
+      return { run: toRun(existing), created: false, claimed: [] };
+    }
+    // Others have work only if the creator did not take it.
+    if (!mine) notifyAfterCommit(db);
+    const claimed: ClaimedStep[] = mine
+      ? [
+          {
+            runId: run.id,
+            key: step.key,
+            node: step.node,
+            parentKey: null,
+            index: null,
+            attempt: 1,
+            kind: run.kind,
+            definition: run.definition,
+            leaseExpiresAt: lease!,
+            input: run.input,
+          },
+        ]
+      : [];
+    return { run: toRun(inserted), created: true, claimed };
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
@@ -848,7 +905,15 @@ export class PostgresStore implements Store {
 
   async requeueExpired(now: number, owners?: readonly string[]): Promise<number> {
     return this.#tx(async (db) => {
-      const rows = await S.expired(db, now, owners && owners.length > 0 ? [...owners] : null);
+      const gone = owners && owners.length > 0 ? [...owners] : null;
+      // Compact runs' steps move to `steps` first, to be requeued as every step is.
+      const compact = await S.expiredCompact(db, now, gone);
+      if (compact.length > 0)
+        await S.materialize(
+          db,
+          compact.map((r) => r.id),
+        );
+      const rows = await S.expired(db, now, gone);
       for (const row of rows) {
         const owner = row.lease_owner;
         await S.requeue(db, row.run_id, row.key, row.attempt, owner, now);
@@ -1006,7 +1071,13 @@ export class PostgresStore implements Store {
   async acquireSlot(input: AcquireSlot): Promise<boolean> {
     const { runId, key, attempt, workerId, slot } = input;
     return this.#tx(async (db) => {
-      if (!(await S.holds(db, runId, key, attempt, workerId))) return false;
+      if (!(await S.holds(db, runId, key, attempt, workerId))) {
+        // A compact run's step (migration 0009) takes a slot from a row of `steps`.
+        const moved = await S.materialize(db, [runId]);
+        if (moved.length === 0 || !(await S.holds(db, runId, key, attempt, workerId))) {
+          return false;
+        }
+      }
       if (await S.holdsSlot(db, slot, runId, key, attempt)) return true;
       await S.lockSlot(db, slot);
       const { held } = (await S.sweepSlot(db, slot))!;
