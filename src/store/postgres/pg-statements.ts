@@ -212,12 +212,12 @@ export async function lockRun(
 }
 /** {@link lockRun} for several runs (ids sorted: a fixed lock order); returns how many it locked. */
 export async function lockRuns(db: Db, ids: string[]): Promise<number> {
-  const rows = await lockCompactRuns(db, ids);
+  const rows = await lockRunRows(db, ids);
   const compact = rows.filter((r) => r.compact).map((r) => r.id);
   if (compact.length > 0) await materialize(db, compact);
   return rows.length;
 }
-const lockCompactRuns = stmt<[string[]], { id: string; compact: boolean }>(
+const lockRunRows = stmt<[string[]], { id: string; compact: boolean }>(
   `SELECT id, step_key IS NOT NULL AS compact FROM runs WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
 );
 

@@ -150,6 +150,26 @@ const ANALYZE_AFTER_RUNS = 500;
 /** At most one statistics refresh per store in this long. */
 const ANALYZE_EVERY_MS = 10_000;
 
+/** A top-level step its run's creator claims as it inserts the run: attempt 1, leased until `lease`. */
+function creatorClaim(
+  run: NewRun,
+  step: { key: string; node: string },
+  lease: number,
+): ClaimedStep {
+  return {
+    runId: run.id,
+    key: step.key,
+    node: step.node,
+    parentKey: null,
+    index: null,
+    attempt: 1,
+    kind: run.kind,
+    definition: run.definition,
+    leaseExpiresAt: lease,
+    input: run.input,
+  };
+}
+
 export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
   readonly #pool: pg.Pool;
@@ -397,8 +417,9 @@ export class PostgresStore implements Store {
     const held =
       (maxActive !== null || serial) &&
       (await P.mustHold(db, run.definition, run.trigger, maxActive, serial));
+    // A gated run is never compact, so `held` is false here.
     const compact = compactStep(run, checked);
-    if (compact && !held) return this.#insertCompactRun(db, run, compact, claim);
+    if (compact) return this.#insertCompactRun(db, run, compact, claim);
     const { rows, edges, unfinished } = stepRows(run, checked);
     // The creator claims the first steps as it inserts them (`running`, attempt 1, leased to
     // it), in claim order: priority, then key; only those whose labels it has.
@@ -473,18 +494,7 @@ export class PostgresStore implements Store {
     }
     // Nothing to run (no steps, or all overridden): the run is done as it is created.
     const doneAtOnce = unfinished ? null : await T.finishIfDone(db, run.id, at);
-    const claimed: ClaimedStep[] = claimedAt.map((k) => ({
-      runId: run.id,
-      key: rows[k]!.key,
-      node: rows[k]!.node,
-      parentKey: null,
-      index: null,
-      attempt: 1,
-      kind: run.kind,
-      definition: run.definition,
-      leaseExpiresAt: lease!,
-      input: run.input,
-    }));
+    const claimed = claimedAt.map((k) => creatorClaim(run, rows[k]!, lease!));
     // Others have work only if the creator left some; a run done at once may be awaited.
     const queued = held
       ? 0
@@ -530,22 +540,7 @@ export class PostgresStore implements Store {
     }
     // Others have work only if the creator did not take it.
     if (!mine) notifyAfterCommit(db);
-    const claimed: ClaimedStep[] = mine
-      ? [
-          {
-            runId: run.id,
-            key: step.key,
-            node: step.node,
-            parentKey: null,
-            index: null,
-            attempt: 1,
-            kind: run.kind,
-            definition: run.definition,
-            leaseExpiresAt: lease!,
-            input: run.input,
-          },
-        ]
-      : [];
+    const claimed = mine ? [creatorClaim(run, step, lease!)] : [];
     return { run: toRun(inserted), created: true, claimed };
   }
 
@@ -907,12 +902,8 @@ export class PostgresStore implements Store {
     return this.#tx(async (db) => {
       const gone = owners && owners.length > 0 ? [...owners] : null;
       // Compact runs' steps move to `steps` first, to be requeued as every step is.
-      const compact = await S.expiredCompact(db, now, gone);
-      if (compact.length > 0)
-        await S.materialize(
-          db,
-          compact.map((r) => r.id),
-        );
+      const compact = (await S.expiredCompact(db, now, gone)).map((r) => r.id);
+      if (compact.length > 0) await S.materialize(db, compact);
       const rows = await S.expired(db, now, gone);
       for (const row of rows) {
         const owner = row.lease_owner;
