@@ -438,10 +438,20 @@ export class Engine {
     definition: Definition | DefinitionRecord,
     options: SubmitOptions,
     now: number,
+    plans?: Map<string, NewStep[]>,
   ): { input: Encoded; steps: NewStep[]; gates: RunGates } {
     const priority = options.priority ?? 0;
-    const planned =
-      'graph' in definition
+    // Steps never depend on params: runs with one priority and one list of outputs (and no
+    // overrides) share the steps planned for the first of them, and only their params are
+    // checked.
+    const key =
+      plans && options.overrides === undefined
+        ? `${priority} ${options.outputs === undefined ? '' : JSON.stringify(options.outputs)}`
+        : undefined;
+    const steps = key === undefined ? undefined : plans!.get(key);
+    const planned = steps
+      ? { input: this.#checkedParams(definition, options.params), steps }
+      : 'graph' in definition
         ? planRegistered(definition, {
             params: options.params,
             ...(options.outputs ? { outputs: options.outputs } : {}),
@@ -450,6 +460,7 @@ export class Engine {
         : definition.kind === 'workflow'
           ? planWorkflowRun(definition, options, priority)
           : planPipelineRun(definition, options, priority);
+    if (key !== undefined && !steps) plans!.set(key, planned.steps);
     return {
       input: encode(planned.input, definition.kind === 'workflow' ? 'input' : 'params'),
       steps: planned.steps,
@@ -460,9 +471,9 @@ export class Engine {
   /**
    * Submits many runs of one definition in one store transaction (on Postgres a statement per
    * 250 runs, each encoded while the one before is inserted): each item's params are checked
-   * and its steps planned as {@link submit} would, and one result comes back per item, in
-   * order. For enqueuing in bulk. With the code of the definition when this engine has it,
-   * else as registered.
+   * as {@link submit} would, its steps planned as it would (once for the items that share a
+   * priority and outputs), and one result comes back per item, in order. For enqueuing in
+   * bulk. With the code of the definition when this engine has it, else as registered.
    */
   async submitMany(
     target: Definition | string,
@@ -474,8 +485,9 @@ export class Engine {
     const record = code ? null : await this.#registered(name);
     const definition = code ?? record!;
     const now = this.clock.now();
+    const plans = new Map<string, NewStep[]>();
     const batch = items.map((options) => {
-      const p = this.#prepare(definition, options, now);
+      const p = this.#prepare(definition, options, now, plans);
       return {
         run: this.#newRun(definition.kind, name, p.input, options, p.gates, now),
         steps: p.steps,
@@ -527,20 +539,19 @@ export class Engine {
    * InputError naming each field (or a partition that does not exist).
    */
   async checkInput(record: DefinitionRecord, params: unknown): Promise<void> {
-    let input = params;
-    if (this.registry.has(record.name)) {
-      const definition = this.registry.get(record.name);
-      const schema = definition.kind === 'pipeline' ? definition.spec.params : definition.input;
-      const what = definition.kind === 'workflow' ? 'input' : 'params';
-      input = validateInput(
-        `${definition.kind} ${definition.name}: invalid ${what}`,
-        schema,
-        params,
-      );
-    } else {
-      checkRegisteredInput(record, params);
-    }
-    gatesOf(record, input, this.clock.now());
+    const code = this.registry.has(record.name) ? this.registry.get(record.name) : null;
+    gatesOf(record, this.#checkedParams(code ?? record, params), this.clock.now());
+  }
+
+  /**
+   * Params (a workflow's input) checked as planning a run checks them: against the zod schema of
+   * the definition's code, or the JSON Schema it registered. What the check gives back.
+   */
+  #checkedParams(definition: Definition | DefinitionRecord, params: unknown): unknown {
+    if ('graph' in definition) return checkRegisteredInput(definition, params);
+    const schema = definition.kind === 'pipeline' ? definition.spec.params : definition.input;
+    const what = definition.kind === 'workflow' ? 'input' : 'params';
+    return validateInput(`${definition.kind} ${definition.name}: invalid ${what}`, schema, params);
   }
 
   /** The definition as registered: this engine's own code when it has it, else the store's. */

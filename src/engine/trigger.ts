@@ -294,11 +294,16 @@ async function originalValue(
 }
 
 /**
- * Checks params against a registered definition's schema (a schedule made through the API):
- * an InputError naming each field. A schema that needs the code to check is left to the run.
+ * Checks params against a registered definition's schema (a schedule made through the API) and
+ * gives back what the check made of them; an InputError names each field. A schema that needs
+ * the code to check is left to the run (the params come back as they are).
  */
-export function checkRegisteredInput(record: DefinitionRecord, params: unknown): void {
-  if (inputNeedsCode(record)) return;
+export function checkRegisteredInput(record: DefinitionRecord, params: unknown): unknown {
+  if (inputNeedsCode(record)) return params;
   const what = record.kind === 'workflow' ? 'input' : 'params';
-  validateInput(`${record.kind} ${record.name}: invalid ${what}`, registeredSchema(record), params);
+  return validateInput(
+    `${record.kind} ${record.name}: invalid ${what}`,
+    registeredSchema(record),
+    params,
+  );
 }

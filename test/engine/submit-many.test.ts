@@ -60,6 +60,49 @@ describe('engine.submitMany', () => {
     expect(await store.listRuns()).toEqual([]);
   });
 
+  it("plans steps per priority and outputs, and checks each item's params", async () => {
+    // A worker: it registers the definition (its runs may start meanwhile; their steps stay).
+    const { engine, store } = await scope.engineFor({
+      definitions: [double],
+      captureConsole: false,
+    });
+    // A client without the code plans from what the first engine registered.
+    const { engine: client } = await scope.engineFor({
+      store,
+      definitions: [],
+      worker: false,
+      captureConsole: false,
+    });
+    for (const submitter of [engine, client]) {
+      const results = await submitter.submitMany('double', [
+        { params: { n: 1 } },
+        { params: { n: 2 }, outputs: ['twice'] },
+        { params: { n: 3 }, priority: 5 },
+        { params: { n: 4 }, outputs: ['plus'] },
+        { params: { n: 5 } },
+        { params: { n: 6 }, outputs: ['twice'], priority: 5 },
+      ]);
+      const steps = await Promise.all(results.map(({ run }) => store.listSteps(run.id)));
+      const shape = steps.map((list) => list.map((s) => `${s.key}@${s.priority}`).sort());
+      expect(shape).toEqual([
+        ['plus@0', 'twice@0'],
+        ['twice@0'],
+        ['plus@5', 'twice@5'],
+        ['plus@0', 'twice@0'],
+        ['plus@0', 'twice@0'],
+        ['twice@5'],
+      ]);
+      expect(results.map(({ run }) => JSON.parse(run.input) as unknown)).toEqual(
+        [1, 2, 3, 4, 5, 6].map((n) => ({ n })),
+      );
+      // An item after the first with the same plan is still checked.
+      await expect(
+        submitter.submitMany('double', [{ params: { n: 7 } }, { params: { n: 8.5 } }]),
+      ).rejects.toThrow(/double: invalid params/);
+    }
+    expect(await store.listRuns()).toHaveLength(12);
+  });
+
   it('honours idempotency keys within a batch and across batches', async () => {
     const { engine } = await scope.engineFor({
       definitions: [double],

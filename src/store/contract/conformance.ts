@@ -201,8 +201,14 @@ export function describeStoreConformance(
       });
 
       it('creates hundreds of runs in one call, a key repeated far apart kept once', async () => {
+        // Alike but for their ids, their keys and one's input.
+        const alike = { tags: ['t'], outputs: ['a'], partition: 'p', priority: 4 };
         const runs = Array.from({ length: 700 }, (_, i) =>
-          newRun(i === 10 || i === 600 ? { idempotencyKey: 'far' } : {}),
+          newRun({
+            ...alike,
+            ...(i === 10 || i === 600 ? { idempotencyKey: 'far' } : {}),
+            ...(i === 420 ? { input: '{"odd":1}' } : {}),
+          }),
         );
         const results = await store.createRuns(runs.map((run) => ({ run, steps: [step('a')] })));
         expect(results).toHaveLength(700);
@@ -211,6 +217,13 @@ export function describeStoreConformance(
         expect(results[699]).toEqual({ run: await store.getRun(runs[699]!.id), created: true });
         expect(await store.getRun(runs[600]!.id)).toBeNull();
         expect(await store.listSteps(runs[350]!.id)).toHaveLength(1);
+        for (const i of [0, 299, 420, 699]) {
+          expect(await store.getRun(runs[i]!.id)).toMatchObject({
+            ...alike,
+            input: i === 420 ? '{"odd":1}' : runs[0]!.input,
+            idempotencyKey: null,
+          });
+        }
       });
 
       it('finishes a run with nothing to do, and holds a gated run', async () => {

@@ -49,6 +49,24 @@ export function checkNewSteps(definition: string, steps: readonly NewStep[]): Ch
   return checked;
 }
 
+/**
+ * {@link checkNewSteps} for the runs of a `createRuns`: runs given one steps array (the runs of
+ * one `submitMany` share the steps planned for them) are checked once.
+ */
+export function checkRunsSteps(
+  runs: readonly { run: { definition: string }; steps: readonly NewStep[] }[],
+): CheckedStep[][] {
+  const checked = new Map<readonly NewStep[], CheckedStep[]>();
+  return runs.map(({ run, steps }) => {
+    let found = checked.get(steps);
+    if (!found) {
+      found = checkNewSteps(run.definition, steps);
+      checked.set(steps, found);
+    }
+    return found;
+  });
+}
+
 /** Kahn's algorithm: whatever can't be ordered is on or behind a cycle. */
 function assertAcyclic(definition: string, steps: readonly CheckedStep[]): void {
   const remaining = new Map<string, number>();

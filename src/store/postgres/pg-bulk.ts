@@ -20,10 +20,17 @@ import { arrayText, stmt, type Db } from './pg-statements.js';
  * `outputs` and `tags` are lists in a list: each travels as the text of a Postgres array
  * (see {@link arrayText}) and is cast back per row. Rows keep their order (WITH ORDINALITY):
  * of two runs with one idempotency key the first wins, and steps are numbered as given.
+ *
+ * A run column whose value is the same for every run of the slice (the definition, the
+ * trigger, the time, most often the input) travels as an array of that one value (see
+ * {@link uniform}): Postgres parses one element instead of one per run.
  */
 function insertRunsSql(keyed: boolean): string {
   const ofInserted = (alias: string): string =>
     keyed ? `WHERE ${alias}.run_id IN (SELECT id FROM inserted)` : '';
+  // The column's one value when its array has one, else the row's.
+  const value = (column: string, param: number, type: string): string =>
+    `CASE WHEN cardinality($${param}::${type}[]) = 1 THEN ($${param}::${type}[])[1] ELSE r.${column} END AS ${column}`;
   return `WITH inserted AS (
      INSERT INTO runs (id, kind, definition, status, input, outputs, trigger, parent_run_id,
        idempotency_key, tags, priority, created_at, updated_at, partition_key, step_key,
@@ -32,11 +39,20 @@ function insertRunsSql(keyed: boolean): string {
        r.parent_run_id, r.idempotency_key, r.tags::text[], r.priority, r.created_at,
        r.created_at, r.partition_key, r.step_key, r.step_node,
        CASE WHEN r.step_key IS NOT NULL THEN 0 END
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-       $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[], $29::text[],
-       $30::text[])
-       WITH ORDINALITY AS r(id, kind, definition, input, outputs, trigger, parent_run_id,
-         idempotency_key, tags, priority, created_at, partition_key, step_key, step_node, n)
+     FROM (
+       SELECT r.id, ${value('kind', 2, 'text')}, ${value('definition', 3, 'text')},
+         ${value('input', 4, 'text')}, ${value('outputs', 5, 'text')},
+         ${value('trigger', 6, 'text')}, ${value('parent_run_id', 7, 'text')},
+         ${value('idempotency_key', 8, 'text')}, ${value('tags', 9, 'text')},
+         ${value('priority', 10, 'int')}, ${value('created_at', 11, 'bigint')},
+         ${value('partition_key', 12, 'text')}, ${value('step_key', 29, 'text')},
+         ${value('step_node', 30, 'text')}, r.n
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+         $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[],
+         $29::text[], $30::text[])
+         WITH ORDINALITY AS r(id, kind, definition, input, outputs, trigger, parent_run_id,
+           idempotency_key, tags, priority, created_at, partition_key, step_key, step_node, n)
+     ) r
      ORDER BY r.n
      ${keyed ? 'ON CONFLICT (definition, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING' : ''}
      RETURNING id
@@ -158,7 +174,9 @@ export async function insertPlainRuns(db: Db, items: readonly PlainRun[]): Promi
   let pending: Promise<{ id: string }[]> | null = null;
   for (let from = 0; from < items.length; from += SLICE) {
     const slice = items.slice(from, from + SLICE);
-    const columns = runColumns(slice, queued, unfinished).map(arrayText);
+    const columns = runColumns(slice, queued, unfinished).map((values, i) =>
+      arrayText(SHARED.has(i) ? uniform(values) : values),
+    );
     if (pending) for (const row of await pending) inserted.add(row.id);
     if (slice.some((item) => item.run.idempotencyKey != null)) {
       pending = insertKeyed(db, ...columns);
@@ -169,6 +187,22 @@ export async function insertPlainRuns(db: Db, items: readonly PlainRun[]): Promi
   }
   if (pending) for (const row of await pending) inserted.add(row.id);
   return { inserted, queued, unfinished };
+}
+
+/**
+ * The columns of {@link runColumns} that runs may share a value of (see {@link uniform}): the
+ * run's but its id, parameters $2 to $12, $29 and $30 of {@link insertRunsSql}.
+ */
+const SHARED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 28, 29]);
+
+/**
+ * A run column as it travels: one element when every run has the same value (see
+ * {@link insertRunsSql}), else the column.
+ */
+function uniform<T>(values: readonly T[]): readonly T[] {
+  const first = values[0];
+  for (let i = 1; i < values.length; i++) if (values[i] !== first) return values;
+  return values.length > 1 ? [first as T] : values;
 }
 
 /** The columns of {@link insertRunsSql} for some runs, noting which are queued and unfinished. */

@@ -61,7 +61,7 @@ import type {
 import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
 import { checkEntries } from '../contract/entries.js';
 import { claimedItems, itemsTaken } from '../contract/expand.js';
-import { checkNewSteps } from '../contract/new-steps.js';
+import { checkNewSteps, checkRunsSteps } from '../contract/new-steps.js';
 import { findEvent, lazyPayload, satisfies } from './pg-events.js';
 import { migrate, quoteIdent, shippedMigrations } from './pg-migrate.js';
 import {
@@ -333,7 +333,7 @@ export class PostgresStore implements Store {
     runs: readonly { run: NewRun; steps: NewStep[] }[],
   ): Promise<{ run: RunRecord; created: boolean }[]> {
     if (runs.length === 0) return [];
-    const checked = runs.map((r) => checkNewSteps(r.run.definition, r.steps));
+    const checked = checkRunsSteps(runs);
     const results = await this.#tx(
       async (db) => {
         const out: { run: RunRecord; created: boolean }[] = new Array<{

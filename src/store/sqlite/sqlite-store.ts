@@ -61,7 +61,7 @@ import type {
 } from '../contract/types.js';
 import { WORKFLOW_STEP_KEY, prefixEnd } from '../contract/types.js';
 import { checkEntries } from '../contract/entries.js';
-import { checkNewSteps } from '../contract/new-steps.js';
+import { checkNewSteps, checkRunsSteps } from '../contract/new-steps.js';
 import { insertedRun } from '../contract/new-run.js';
 import { claimedItems, itemsTaken } from '../contract/expand.js';
 import { findEvent, lazyPayload, satisfies } from './sqlite-events.js';
@@ -144,7 +144,7 @@ export class SqliteStore implements Store {
     runs: readonly { run: NewRun; steps: NewStep[] }[],
   ): Promise<{ run: RunRecord; created: boolean }[]> {
     if (runs.length === 0) return [];
-    const checked = runs.map((r) => checkNewSteps(r.run.definition, r.steps));
+    const checked = checkRunsSteps(runs);
     return this.#tx(() =>
       runs.map((r, i) => {
         const { run, created } = this.#insertRun(r.run, checked[i]!, undefined);
