@@ -544,8 +544,9 @@ export class Engine {
   }
 
   /**
-   * Params (a workflow's input) checked as planning a run checks them: against the zod schema of
-   * the definition's code, or the JSON Schema it registered. What the check gives back.
+   * Checks params (a workflow's input) as planning a run checks them, against the zod schema of
+   * the definition's code or the JSON Schema it registered, and returns what the check made of
+   * them.
    */
   #checkedParams(definition: Definition | DefinitionRecord, params: unknown): unknown {
     if ('graph' in definition) return checkRegisteredInput(definition, params);

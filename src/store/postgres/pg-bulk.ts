@@ -190,8 +190,9 @@ export async function insertPlainRuns(db: Db, items: readonly PlainRun[]): Promi
 }
 
 /**
- * The columns of {@link runColumns} that runs may share a value of (see {@link uniform}): the
- * run's but its id, parameters $2 to $12, $29 and $30 of {@link insertRunsSql}.
+ * The columns of {@link runColumns} whose value the runs of a slice may share (see
+ * {@link uniform}): the run's columns but its id, parameters $2 to $12, $29 and $30 of
+ * {@link insertRunsSql}.
  */
 const SHARED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 28, 29]);
 
